@@ -1,0 +1,4 @@
+//! The `driftless` binary.
+#![forbid(unsafe_code)]
+
+fn main() {}
