@@ -1,3 +1,14 @@
 //! Pure model and logic of Driftless: Application types, object references, manifests,
 //! normalisation and diff, health, ordering and sync plans, inventory. No I/O.
 #![forbid(unsafe_code)]
+
+pub mod manifest;
+pub mod object_ref;
+pub mod source;
+
+pub use manifest::{Manifest, Origin};
+pub use object_ref::{split_api_version, ObjectRef, ObjectRefError};
+pub use source::{
+    DirectorySource, HelmParameter, HelmSource, JsonnetSource, JsonnetVar, KustomizeSource,
+    SourceSpec,
+};
