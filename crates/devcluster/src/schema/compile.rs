@@ -1,0 +1,634 @@
+//! Turns JSON schemas (the built-in table's definitions, or a CRD's `openAPIV3Schema`) into an arena
+//! of precompiled nodes: `$ref`s resolved to node ids, regexes compiled, keywords parsed once.
+
+use std::collections::HashMap;
+
+use regex::Regex;
+use serde_json::{Map, Value};
+
+use super::error::SchemaError;
+use super::rules::{rules_of, BuiltinRule};
+use crate::shape::ListType;
+
+/// Index of a node in its arena.
+pub(crate) type NodeId = u32;
+
+/// The JSON types a node accepts, as a bit set; empty means any type.
+pub(crate) mod types {
+    pub const OBJECT: u8 = 1;
+    pub const ARRAY: u8 = 2;
+    pub const STRING: u8 = 4;
+    pub const INTEGER: u8 = 8;
+    pub const NUMBER: u8 = 16;
+    pub const BOOLEAN: u8 = 32;
+}
+
+/// What an object accepts besides its named properties.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Additional {
+    /// Nothing (no `additionalProperties`, or `false`).
+    #[default]
+    None,
+    /// Anything (`additionalProperties: true`).
+    Any,
+    /// Values of this schema.
+    Schema(NodeId),
+}
+
+/// Integer formats whose ranges are checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum IntFormat {
+    /// No range beyond what JSON numbers hold.
+    #[default]
+    Unbounded,
+    /// -2^31 .. 2^31-1.
+    Int32,
+    /// -2^63 .. 2^63-1.
+    Int64,
+}
+
+/// Value checks that only some nodes carry; boxed to keep nodes small.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Checks {
+    pub enum_values: Vec<Value>,
+    pub pattern: Option<Regex>,
+    pub minimum: Option<f64>,
+    pub maximum: Option<f64>,
+    pub exclusive_minimum: bool,
+    pub exclusive_maximum: bool,
+    pub multiple_of: Option<f64>,
+    pub min_length: Option<u64>,
+    pub max_length: Option<u64>,
+    pub min_items: Option<u64>,
+    pub max_items: Option<u64>,
+    pub unique_items: bool,
+    pub min_properties: Option<u64>,
+    pub max_properties: Option<u64>,
+}
+
+/// `allOf`, `anyOf`, `oneOf` and `not`: validation-only sub-schemas at the same place.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Junctors {
+    pub all_of: Vec<NodeId>,
+    pub any_of: Vec<NodeId>,
+    pub one_of: Vec<NodeId>,
+    pub not: Option<NodeId>,
+}
+
+/// One compiled schema.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Node {
+    pub types: u8,
+    pub int_or_string: bool,
+    pub nullable: bool,
+    pub int_format: IntFormat,
+    /// Sorted by name, for binary search.
+    pub properties: Vec<(Box<str>, NodeId)>,
+    pub additional: Additional,
+    pub items: Option<NodeId>,
+    pub required: Vec<Box<str>>,
+    pub checks: Option<Box<Checks>>,
+    pub junctors: Option<Box<Junctors>>,
+    pub preserve_unknown: bool,
+    pub embedded_resource: bool,
+    /// `x-kubernetes-list-type` (with its map keys) when the schema states one.
+    pub list_type: Option<ListType>,
+    /// Replaced and owned whole: `x-kubernetes-map-type: atomic`, or a free-form built-in value.
+    pub atomic: bool,
+    pub patch_merge_key: Option<Box<str>>,
+    pub patch_strategies: Vec<Box<str>>,
+    pub rules: &'static [BuiltinRule],
+}
+
+impl Node {
+    /// The node of property `name`, if declared.
+    pub fn property(&self, name: &str) -> Option<NodeId> {
+        self.properties
+            .binary_search_by(|(key, _)| (**key).cmp(name))
+            .ok()
+            .map(|index| self.properties[index].1)
+    }
+
+    /// Whether this node accepts objects and says nothing about their fields, so that anything
+    /// below it is kept (`x-kubernetes-preserve-unknown-fields`, or a schemaless built-in value).
+    pub fn keeps_unknown_fields(&self) -> bool {
+        self.preserve_unknown || matches!(self.additional, Additional::Any)
+    }
+}
+
+/// A compiled set of schemas.
+#[derive(Debug, Default)]
+pub(crate) struct Arena {
+    pub nodes: Vec<Node>,
+}
+
+impl Arena {
+    /// The node with this id; ids come only from this arena's compiler.
+    pub fn node(&self, id: NodeId) -> &Node {
+        &self.nodes[id as usize]
+    }
+}
+
+const OBJECT_META: &str = "io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta";
+/// Declared `type: string` upstream, but Go decodes JSON numbers into it too (`memory: 1073741824`).
+const QUANTITY: &str = "io.k8s.apimachinery.pkg.api.resource.Quantity";
+
+/// Compiles schemas into one arena, resolving `$ref`s against a map of named definitions.
+pub(crate) struct Compiler<'d> {
+    definitions: &'d Map<String, Value>,
+    builtin: bool,
+    nodes: Vec<Node>,
+    by_definition: HashMap<&'d str, NodeId>,
+    /// `$ref`s with sibling extensions: (node, referenced node, the schema holding both).
+    overlays: Vec<(NodeId, NodeId, &'d Value, String)>,
+}
+
+impl<'d> Compiler<'d> {
+    /// A compiler for built-in definitions (`builtin`: null means unset, free-form objects are
+    /// atomic) or for custom resources (whose only `$ref` target is the injected ObjectMeta).
+    pub fn new(definitions: &'d Map<String, Value>, builtin: bool) -> Self {
+        Compiler {
+            definitions,
+            builtin,
+            nodes: Vec::new(),
+            by_definition: HashMap::new(),
+            overlays: Vec::new(),
+        }
+    }
+
+    /// Compiles the named definition (once; later calls return the same node).
+    pub fn definition(&mut self, name: &str) -> Result<NodeId, SchemaError> {
+        let Some((key, schema)) = self.definitions.get_key_value(name) else {
+            return Err(SchemaError::ResolveRef {
+                path: String::new(),
+                name: name.to_string(),
+            });
+        };
+        if let Some(id) = self.by_definition.get(key.as_str()) {
+            return Ok(*id);
+        }
+        let id = self.reserve();
+        self.by_definition.insert(key.as_str(), id);
+        let node = self.node_of(schema, name)?;
+        self.nodes[id as usize] = node;
+        Ok(id)
+    }
+
+    /// Compiles the root schema of a custom resource and declares apiVersion, kind and metadata
+    /// on it as kube-apiserver does.
+    pub fn custom_root(&mut self, schema: &'d Value) -> Result<NodeId, SchemaError> {
+        let path = "openAPIV3Schema";
+        let object = schema
+            .as_object()
+            .ok_or_else(|| SchemaError::InvalidKeyword {
+                path: path.to_string(),
+                keyword: "type",
+                reason: "the schema must be an object".to_string(),
+            })?;
+        if object.get("type").and_then(Value::as_str) != Some("object") {
+            return Err(SchemaError::InvalidKeyword {
+                path: path.to_string(),
+                keyword: "type",
+                reason: "must be \"object\" at the root".to_string(),
+            });
+        }
+        let root = self.schema(schema, path)?;
+        self.add_type_meta(root)?;
+        Ok(root)
+    }
+
+    /// The finished arena.
+    pub fn finish(mut self) -> Result<Arena, SchemaError> {
+        for (id, target, schema, path) in std::mem::take(&mut self.overlays) {
+            let mut node = self.nodes[target as usize].clone();
+            read_extensions(schema, &mut node, &path)?;
+            self.nodes[id as usize] = node;
+        }
+        Ok(Arena { nodes: self.nodes })
+    }
+
+    fn reserve(&mut self) -> NodeId {
+        self.nodes.push(Node::default());
+        (self.nodes.len() - 1) as NodeId
+    }
+
+    /// Compiles one schema into a new node (or the referenced definition's node).
+    fn schema(&mut self, schema: &'d Value, path: &str) -> Result<NodeId, SchemaError> {
+        if let Some(reference) = schema.get("$ref") {
+            return self.reference(schema, reference, path);
+        }
+        let id = self.reserve();
+        let node = self.node_of(schema, path)?;
+        self.nodes[id as usize] = node;
+        Ok(id)
+    }
+
+    fn reference(
+        &mut self,
+        schema: &'d Value,
+        reference: &Value,
+        path: &str,
+    ) -> Result<NodeId, SchemaError> {
+        if !self.builtin {
+            return Err(SchemaError::RefInCustomSchema {
+                path: path.to_string(),
+            });
+        }
+        let name = reference
+            .as_str()
+            .and_then(|r| r.rsplit('/').next())
+            .unwrap_or_default();
+        let target = self.definition(name).map_err(|_| SchemaError::ResolveRef {
+            path: path.to_string(),
+            name: name.to_string(),
+        })?;
+        if !has_extensions(schema) {
+            return Ok(target);
+        }
+        let id = self.reserve();
+        self.overlays.push((id, target, schema, path.to_string()));
+        Ok(id)
+    }
+
+    fn node_of(&mut self, schema: &'d Value, path: &str) -> Result<Node, SchemaError> {
+        let Some(object) = schema.as_object() else {
+            return Err(invalid(path, "type", "a schema must be an object"));
+        };
+        let mut node = Node {
+            types: read_types(object.get("type"), path)?,
+            nullable: read_bool(object, "nullable", path)?,
+            preserve_unknown: read_bool(object, "x-kubernetes-preserve-unknown-fields", path)?,
+            embedded_resource: read_bool(object, "x-kubernetes-embedded-resource", path)?,
+            required: read_strings(object, "required", path)?,
+            ..Node::default()
+        };
+        node.int_or_string = read_bool(object, "x-kubernetes-int-or-string", path)?
+            || object.get("format").and_then(Value::as_str) == Some("int-or-string");
+        if node.int_or_string {
+            node.types = 0;
+        }
+        node.int_format = match object.get("format").and_then(Value::as_str) {
+            Some("int32") => IntFormat::Int32,
+            Some("int64") => IntFormat::Int64,
+            _ => IntFormat::Unbounded,
+        };
+        read_extensions(schema, &mut node, path)?;
+        self.read_children(object, &mut node, path)?;
+        node.checks = read_checks(object, path)?;
+        node.junctors = self.read_junctors(object, path)?;
+        if self.builtin {
+            finish_builtin(&mut node, path);
+        }
+        Ok(node)
+    }
+
+    fn read_children(
+        &mut self,
+        object: &'d Map<String, Value>,
+        node: &mut Node,
+        path: &str,
+    ) -> Result<(), SchemaError> {
+        if let Some(properties) = object.get("properties") {
+            let properties = properties
+                .as_object()
+                .ok_or_else(|| invalid(path, "properties", "must be an object"))?;
+            for (name, property) in properties {
+                let id = self.schema(property, &format!("{path}.properties[{name}]"))?;
+                node.properties.push((name.as_str().into(), id));
+            }
+            node.properties.sort_by(|a, b| a.0.cmp(&b.0));
+        }
+        node.additional = match object.get("additionalProperties") {
+            None | Some(Value::Bool(false)) => Additional::None,
+            Some(Value::Bool(true)) => Additional::Any,
+            Some(schema) => {
+                Additional::Schema(self.schema(schema, &format!("{path}.additionalProperties"))?)
+            }
+        };
+        node.items = match object.get("items") {
+            None => None,
+            Some(items @ Value::Object(_)) => Some(self.schema(items, &format!("{path}.items"))?),
+            Some(_) if self.builtin => None,
+            Some(_) => return Err(invalid(path, "items", "must be a single schema")),
+        };
+        Ok(())
+    }
+
+    fn read_junctors(
+        &mut self,
+        object: &'d Map<String, Value>,
+        path: &str,
+    ) -> Result<Option<Box<Junctors>>, SchemaError> {
+        let mut junctors = Junctors {
+            all_of: self.schema_list(object, "allOf", path)?,
+            any_of: self.schema_list(object, "anyOf", path)?,
+            one_of: self.schema_list(object, "oneOf", path)?,
+            not: None,
+        };
+        if let Some(not) = object.get("not") {
+            junctors.not = Some(self.schema(not, &format!("{path}.not"))?);
+        }
+        let empty = junctors.all_of.is_empty()
+            && junctors.any_of.is_empty()
+            && junctors.one_of.is_empty()
+            && junctors.not.is_none();
+        Ok((!empty).then(|| Box::new(junctors)))
+    }
+
+    fn schema_list(
+        &mut self,
+        object: &'d Map<String, Value>,
+        keyword: &'static str,
+        path: &str,
+    ) -> Result<Vec<NodeId>, SchemaError> {
+        let Some(list) = object.get(keyword) else {
+            return Ok(Vec::new());
+        };
+        let list = list
+            .as_array()
+            .ok_or_else(|| invalid(path, keyword, "must be a list of schemas"))?;
+        list.iter()
+            .enumerate()
+            .map(|(index, schema)| self.schema(schema, &format!("{path}.{keyword}[{index}]")))
+            .collect()
+    }
+
+    /// Declares apiVersion, kind and metadata (ObjectMeta) on an object node.
+    fn add_type_meta(&mut self, id: NodeId) -> Result<(), SchemaError> {
+        let string = self.reserve();
+        self.nodes[string as usize].types = types::STRING;
+        let metadata = self.object_meta()?;
+        let node = &mut self.nodes[id as usize];
+        node.properties
+            .retain(|(name, _)| !matches!(&**name, "apiVersion" | "kind" | "metadata"));
+        node.properties.push(("apiVersion".into(), string));
+        node.properties.push(("kind".into(), string));
+        node.properties.push(("metadata".into(), metadata));
+        node.properties.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(())
+    }
+
+    /// ObjectMeta compiled as a built-in, within this arena.
+    fn object_meta(&mut self) -> Result<NodeId, SchemaError> {
+        let builtin = std::mem::replace(&mut self.builtin, true);
+        let id = self.definition(OBJECT_META);
+        self.builtin = builtin;
+        id
+    }
+}
+
+/// Declares apiVersion, kind and metadata on every embedded-resource node of a custom arena.
+pub(crate) fn add_embedded_type_meta(compiler: &mut Compiler<'_>) -> Result<(), SchemaError> {
+    let embedded: Vec<NodeId> = (0..compiler.nodes.len() as NodeId)
+        .filter(|id| compiler.nodes[*id as usize].embedded_resource)
+        .collect();
+    for id in embedded {
+        compiler.add_type_meta(id)?;
+    }
+    Ok(())
+}
+
+/// Built-in specifics: free-form objects (RawExtension, FieldsV1, JSON) keep what they hold and
+/// are atomic; the rules table adds what kube-apiserver checks in code (`path` is the definition
+/// name when a definition is compiled).
+fn finish_builtin(node: &mut Node, path: &str) {
+    let free_form = (node.types == 0 || node.types == types::OBJECT)
+        && !node.int_or_string
+        && node.properties.is_empty()
+        && node.additional == Additional::None;
+    if free_form {
+        node.preserve_unknown = true;
+        node.atomic = true;
+    }
+    if path == QUANTITY {
+        node.types |= types::NUMBER | types::INTEGER;
+    }
+    let rules = rules_of(path);
+    for rule in rules {
+        if let BuiltinRule::Required(field) = rule {
+            if !node.required.iter().any(|name| &**name == *field) {
+                node.required.push((*field).into());
+            }
+        }
+    }
+    node.rules = rules;
+}
+
+fn invalid(path: &str, keyword: &'static str, reason: &str) -> SchemaError {
+    SchemaError::InvalidKeyword {
+        path: path.to_string(),
+        keyword,
+        reason: reason.to_string(),
+    }
+}
+
+fn has_extensions(schema: &Value) -> bool {
+    schema
+        .as_object()
+        .is_some_and(|object| object.keys().any(|key| key.starts_with("x-kubernetes-")))
+}
+
+fn read_types(value: Option<&Value>, path: &str) -> Result<u8, SchemaError> {
+    let names: Vec<&str> = match value {
+        None => return Ok(0),
+        Some(Value::String(name)) => vec![name.as_str()],
+        Some(Value::Array(names)) => names.iter().filter_map(Value::as_str).collect(),
+        Some(_) => return Err(invalid(path, "type", "must be a string")),
+    };
+    names.into_iter().try_fold(0, |set, name| {
+        let bit = match name {
+            "object" => types::OBJECT,
+            "array" => types::ARRAY,
+            "string" => types::STRING,
+            "integer" => types::INTEGER,
+            "number" => types::NUMBER,
+            "boolean" => types::BOOLEAN,
+            "null" => 0,
+            other => {
+                return Err(invalid(
+                    path,
+                    "type",
+                    &format!("{other:?}: supported values: \"array\", \"boolean\", \"integer\", \"number\", \"object\", \"string\""),
+                ))
+            }
+        };
+        Ok(set | bit)
+    })
+}
+
+fn read_bool(
+    object: &Map<String, Value>,
+    keyword: &'static str,
+    path: &str,
+) -> Result<bool, SchemaError> {
+    match object.get(keyword) {
+        None | Some(Value::Null) => Ok(false),
+        Some(Value::Bool(value)) => Ok(*value),
+        Some(_) => Err(invalid(path, keyword, "must be a boolean")),
+    }
+}
+
+fn read_strings(
+    object: &Map<String, Value>,
+    keyword: &'static str,
+    path: &str,
+) -> Result<Vec<Box<str>>, SchemaError> {
+    let Some(value) = object.get(keyword) else {
+        return Ok(Vec::new());
+    };
+    let list = value
+        .as_array()
+        .ok_or_else(|| invalid(path, keyword, "must be a list of strings"))?;
+    list.iter()
+        .map(|item| {
+            item.as_str()
+                .map(Box::from)
+                .ok_or_else(|| invalid(path, keyword, "must be a list of strings"))
+        })
+        .collect()
+}
+
+fn read_count(
+    object: &Map<String, Value>,
+    keyword: &'static str,
+    path: &str,
+) -> Result<Option<u64>, SchemaError> {
+    match object.get(keyword) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_u64()
+            .map(Some)
+            .ok_or_else(|| invalid(path, keyword, "must be a non-negative integer")),
+    }
+}
+
+fn read_number(
+    object: &Map<String, Value>,
+    keyword: &'static str,
+    path: &str,
+) -> Result<Option<f64>, SchemaError> {
+    match object.get(keyword) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => value
+            .as_f64()
+            .map(Some)
+            .ok_or_else(|| invalid(path, keyword, "must be a number")),
+    }
+}
+
+fn read_checks(
+    object: &Map<String, Value>,
+    path: &str,
+) -> Result<Option<Box<Checks>>, SchemaError> {
+    let pattern = match object.get("pattern") {
+        None => None,
+        Some(Value::String(pattern)) => {
+            Some(
+                Regex::new(pattern).map_err(|error| SchemaError::CompilePattern {
+                    path: path.to_string(),
+                    pattern: pattern.clone(),
+                    reason: error.to_string(),
+                })?,
+            )
+        }
+        Some(_) => return Err(invalid(path, "pattern", "must be a string")),
+    };
+    let enum_values = match object.get("enum") {
+        None => Vec::new(),
+        Some(Value::Array(values)) => values.clone(),
+        Some(_) => return Err(invalid(path, "enum", "must be a list")),
+    };
+    let checks = Checks {
+        enum_values,
+        pattern,
+        minimum: read_number(object, "minimum", path)?,
+        maximum: read_number(object, "maximum", path)?,
+        exclusive_minimum: read_bool(object, "exclusiveMinimum", path)?,
+        exclusive_maximum: read_bool(object, "exclusiveMaximum", path)?,
+        multiple_of: read_number(object, "multipleOf", path)?,
+        min_length: read_count(object, "minLength", path)?,
+        max_length: read_count(object, "maxLength", path)?,
+        min_items: read_count(object, "minItems", path)?,
+        max_items: read_count(object, "maxItems", path)?,
+        unique_items: read_bool(object, "uniqueItems", path)?,
+        min_properties: read_count(object, "minProperties", path)?,
+        max_properties: read_count(object, "maxProperties", path)?,
+    };
+    Ok(has_checks(&checks).then(|| Box::new(checks)))
+}
+
+fn has_checks(checks: &Checks) -> bool {
+    !checks.enum_values.is_empty()
+        || checks.pattern.is_some()
+        || checks.minimum.is_some()
+        || checks.maximum.is_some()
+        || checks.multiple_of.is_some()
+        || checks.min_length.is_some()
+        || checks.max_length.is_some()
+        || checks.min_items.is_some()
+        || checks.max_items.is_some()
+        || checks.unique_items
+        || checks.min_properties.is_some()
+        || checks.max_properties.is_some()
+}
+
+/// Reads the `x-kubernetes-*` list, map and patch markers of `schema` into `node`.
+fn read_extensions(schema: &Value, node: &mut Node, path: &str) -> Result<(), SchemaError> {
+    let Some(object) = schema.as_object() else {
+        return Ok(());
+    };
+    if let Some(list_type) = object.get("x-kubernetes-list-type") {
+        node.list_type = Some(read_list_type(object, list_type, path)?);
+    }
+    match object.get("x-kubernetes-map-type").map(|v| v.as_str()) {
+        None | Some(Some("granular")) => {}
+        Some(Some("atomic")) => node.atomic = true,
+        Some(_) => {
+            return Err(invalid(
+                path,
+                "x-kubernetes-map-type",
+                "supported values: \"atomic\", \"granular\"",
+            ))
+        }
+    }
+    if let Some(key) = object.get("x-kubernetes-patch-merge-key") {
+        let key = key
+            .as_str()
+            .ok_or_else(|| invalid(path, "x-kubernetes-patch-merge-key", "must be a string"))?;
+        node.patch_merge_key = Some(key.into());
+    }
+    if let Some(strategies) = object.get("x-kubernetes-patch-strategy") {
+        let strategies = strategies
+            .as_str()
+            .ok_or_else(|| invalid(path, "x-kubernetes-patch-strategy", "must be a string"))?;
+        node.patch_strategies = strategies.split(',').map(Box::from).collect();
+    }
+    Ok(())
+}
+
+fn read_list_type(
+    object: &Map<String, Value>,
+    list_type: &Value,
+    path: &str,
+) -> Result<ListType, SchemaError> {
+    match list_type.as_str() {
+        Some("atomic") => Ok(ListType::Atomic),
+        Some("set") => Ok(ListType::Set),
+        Some("map") => {
+            let keys = read_strings(object, "x-kubernetes-list-map-keys", path)?;
+            if keys.is_empty() {
+                return Err(invalid(
+                    path,
+                    "x-kubernetes-list-map-keys",
+                    "must not be empty if x-kubernetes-list-type is map",
+                ));
+            }
+            Ok(ListType::Map(keys.iter().map(|k| k.to_string()).collect()))
+        }
+        _ => Err(invalid(
+            path,
+            "x-kubernetes-list-type",
+            "supported values: \"atomic\", \"map\", \"set\"",
+        )),
+    }
+}
