@@ -101,7 +101,9 @@ impl RenderCache {
 
     fn lock(&self) -> MutexGuard<'_, CacheState> {
         // A panic while holding the lock cannot leave the map inconsistent: take it over.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// The stored render for `key`, counting a hit or a miss.
@@ -126,7 +128,9 @@ impl RenderCache {
             state.order.push_back(key);
         }
         while state.entries.len() > self.capacity {
-            let Some(oldest) = state.order.pop_front() else { break };
+            let Some(oldest) = state.order.pop_front() else {
+                break;
+            };
             state.entries.remove(&oldest);
         }
     }
@@ -147,19 +151,42 @@ mod tests {
     use super::*;
     use driftless_core::DirectorySource;
 
-    const RELEASE: Release<'static> = Release { name: "r", namespace: "" };
+    const RELEASE: Release<'static> = Release {
+        name: "r",
+        namespace: "",
+    };
 
     #[test]
     fn key_ignores_revision_name_but_not_options() {
-        let a = SourceSpec { path: "app".into(), target_revision: "main".into(), ..Default::default() };
-        let b = SourceSpec { path: "./app/".into(), target_revision: "v1".into(), ..Default::default() };
-        assert_eq!(CacheKey::new("c1", &a, &RELEASE), CacheKey::new("c1", &b, &RELEASE));
-        assert_ne!(CacheKey::new("c1", &a, &RELEASE), CacheKey::new("c2", &a, &RELEASE));
+        let a = SourceSpec {
+            path: "app".into(),
+            target_revision: "main".into(),
+            ..Default::default()
+        };
+        let b = SourceSpec {
+            path: "./app/".into(),
+            target_revision: "v1".into(),
+            ..Default::default()
+        };
+        assert_eq!(
+            CacheKey::new("c1", &a, &RELEASE),
+            CacheKey::new("c1", &b, &RELEASE)
+        );
+        assert_ne!(
+            CacheKey::new("c1", &a, &RELEASE),
+            CacheKey::new("c2", &a, &RELEASE)
+        );
         let recursive = SourceSpec {
-            directory: Some(DirectorySource { recurse: true, ..Default::default() }),
+            directory: Some(DirectorySource {
+                recurse: true,
+                ..Default::default()
+            }),
             ..a.clone()
         };
-        assert_ne!(CacheKey::new("c1", &a, &RELEASE), CacheKey::new("c1", &recursive, &RELEASE));
+        assert_ne!(
+            CacheKey::new("c1", &a, &RELEASE),
+            CacheKey::new("c1", &recursive, &RELEASE)
+        );
     }
 
     #[test]
@@ -174,6 +201,13 @@ mod tests {
         }
         assert!(cache.get(&keys[0]).is_none());
         assert!(cache.get(&keys[2]).is_some());
-        assert_eq!(cache.stats(), CacheStats { hits: 1, misses: 1, entries: 2 });
+        assert_eq!(
+            cache.stats(),
+            CacheStats {
+                hits: 1,
+                misses: 1,
+                entries: 2
+            }
+        );
     }
 }

@@ -105,10 +105,12 @@ impl Checkout {
 
     /// Canonicalises `path` and checks that it lies inside the root; `shown` names it in errors.
     pub fn contain(&self, path: &Path, shown: &str) -> Result<PathBuf, CheckoutError> {
-        let canonical = path.canonicalize().map_err(|source| CheckoutError::Inspect {
-            path: shown.to_owned(),
-            source,
-        })?;
+        let canonical = path
+            .canonicalize()
+            .map_err(|source| CheckoutError::Inspect {
+                path: shown.to_owned(),
+                source,
+            })?;
         if canonical.starts_with(&self.root) {
             Ok(canonical)
         } else {

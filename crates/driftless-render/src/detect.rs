@@ -34,8 +34,16 @@ pub enum SpecError {
 /// and anything else is a plain directory.
 pub fn detect_kind(dir: &Path, source: &SourceSpec) -> Result<SourceKind, SpecError> {
     let explicit: Vec<(&str, SourceKind)> = [
-        (source.directory.is_some() || source.jsonnet.is_some(), "directory/jsonnet", SourceKind::Directory),
-        (source.kustomize.is_some(), "kustomize", SourceKind::Kustomize),
+        (
+            source.directory.is_some() || source.jsonnet.is_some(),
+            "directory/jsonnet",
+            SourceKind::Directory,
+        ),
+        (
+            source.kustomize.is_some(),
+            "kustomize",
+            SourceKind::Kustomize,
+        ),
         (source.helm.is_some(), "helm", SourceKind::Helm),
     ]
     .into_iter()
@@ -46,7 +54,10 @@ pub fn detect_kind(dir: &Path, source: &SourceSpec) -> Result<SourceKind, SpecEr
         [(_, kind)] => Ok(*kind),
         [] => Ok(detect_from_files(dir)),
         many => Err(SpecError::MultipleKinds(
-            many.iter().map(|(name, _)| *name).collect::<Vec<_>>().join(", "),
+            many.iter()
+                .map(|(name, _)| *name)
+                .collect::<Vec<_>>()
+                .join(", "),
         )),
     }
 }
@@ -63,7 +74,11 @@ fn detect_from_files(dir: &Path) -> SourceKind {
 
 /// The Jsonnet options in effect: the top-level `jsonnet` block or `directory.jsonnet`.
 pub fn jsonnet_options(source: &SourceSpec) -> Result<JsonnetSource, SpecError> {
-    let nested = source.directory.as_ref().map(|d| &d.jsonnet).filter(|j| **j != JsonnetSource::default());
+    let nested = source
+        .directory
+        .as_ref()
+        .map(|d| &d.jsonnet)
+        .filter(|j| **j != JsonnetSource::default());
     match (&source.jsonnet, nested) {
         (Some(_), Some(_)) => Err(SpecError::TwoJsonnetBlocks),
         (Some(top), None) => Ok(top.clone()),
@@ -82,20 +97,35 @@ mod tests {
     fn files_decide_without_explicit_block() {
         let dir = tempfile::tempdir().unwrap();
         let none = SourceSpec::default();
-        assert_eq!(detect_kind(dir.path(), &none).unwrap(), SourceKind::Directory);
+        assert_eq!(
+            detect_kind(dir.path(), &none).unwrap(),
+            SourceKind::Directory
+        );
         fs::write(dir.path().join("Chart.yaml"), "name: c").unwrap();
         assert_eq!(detect_kind(dir.path(), &none).unwrap(), SourceKind::Helm);
         fs::write(dir.path().join("Kustomization"), "resources: []").unwrap();
-        assert_eq!(detect_kind(dir.path(), &none).unwrap(), SourceKind::Kustomize);
+        assert_eq!(
+            detect_kind(dir.path(), &none).unwrap(),
+            SourceKind::Kustomize
+        );
     }
 
     #[test]
     fn explicit_block_overrides_files() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("kustomization.yml"), "resources: []").unwrap();
-        let spec = SourceSpec { directory: Some(DirectorySource::default()), ..Default::default() };
-        assert_eq!(detect_kind(dir.path(), &spec).unwrap(), SourceKind::Directory);
-        let spec = SourceSpec { helm: Some(HelmSource::default()), ..Default::default() };
+        let spec = SourceSpec {
+            directory: Some(DirectorySource::default()),
+            ..Default::default()
+        };
+        assert_eq!(
+            detect_kind(dir.path(), &spec).unwrap(),
+            SourceKind::Directory
+        );
+        let spec = SourceSpec {
+            helm: Some(HelmSource::default()),
+            ..Default::default()
+        };
         assert_eq!(detect_kind(dir.path(), &spec).unwrap(), SourceKind::Helm);
     }
 
@@ -108,6 +138,9 @@ mod tests {
             ..Default::default()
         };
         let err = detect_kind(dir.path(), &spec).unwrap_err();
-        assert_eq!(err.to_string(), "source sets more than one of kustomize, helm; choose one");
+        assert_eq!(
+            err.to_string(),
+            "source sets more than one of kustomize, helm; choose one"
+        );
     }
 }

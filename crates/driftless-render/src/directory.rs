@@ -130,13 +130,18 @@ fn collect_files(
     out: &mut Vec<Picked>,
 ) -> Result<(), RenderError> {
     for entry in sorted_entries(checkout, current)? {
-        let name = entry.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = entry
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         if name.starts_with('.') {
             continue;
         }
         let shown = checkout.relative(&entry);
-        let metadata = fs::symlink_metadata(&entry)
-            .map_err(|source| CheckoutError::Inspect { path: shown.clone(), source })?;
+        let metadata = fs::symlink_metadata(&entry).map_err(|source| CheckoutError::Inspect {
+            path: shown.clone(),
+            source,
+        })?;
         if metadata.is_symlink() {
             let target = checkout.contain(&entry, &shown)?;
             if target.is_file() {
@@ -224,9 +229,12 @@ mod tests {
 
     #[test]
     fn bad_glob_is_reported() {
-        let err = Filter::new(&DirectorySource { include: "{a".into(), ..Default::default() })
-            .err()
-            .unwrap();
+        let err = Filter::new(&DirectorySource {
+            include: "{a".into(),
+            ..Default::default()
+        })
+        .err()
+        .unwrap();
         assert!(err.to_string().contains("directory.include"), "{err}");
     }
 }

@@ -55,7 +55,11 @@ pub enum Format {
 /// Parses `text` (from `file`, relative to the checkout) into manifests: every non-empty
 /// document becomes one manifest, and a `List`/`*List` with `items` becomes its items.
 /// Never panics, whatever the input.
-pub fn parse_manifests(file: &str, text: &str, format: Format) -> Result<Vec<Manifest>, ParseError> {
+pub fn parse_manifests(
+    file: &str,
+    text: &str,
+    format: Format,
+) -> Result<Vec<Manifest>, ParseError> {
     let documents = match format {
         Format::Yaml => parse_yaml_documents(file, text)?,
         Format::Json => vec![parse_json_document(file, text)?],
@@ -230,7 +234,14 @@ mod tests {
     fn scalar_document_is_refused() {
         let err = yaml("kind: A\n---\njust a string\n").unwrap_err();
         assert!(
-            matches!(err, ParseError::NotAnObject { document: 1, found: "a string", .. }),
+            matches!(
+                err,
+                ParseError::NotAnObject {
+                    document: 1,
+                    found: "a string",
+                    ..
+                }
+            ),
             "{err}"
         );
     }
@@ -252,10 +263,7 @@ mod tests {
     #[test]
     fn json_error_has_position() {
         let err = parse_manifests("x.json", "{\n  \"kind\": }", Format::Json).unwrap_err();
-        assert!(
-            matches!(err, ParseError::Json { line: 2, .. }),
-            "{err}"
-        );
+        assert!(matches!(err, ParseError::Json { line: 2, .. }), "{err}");
     }
 
     proptest! {

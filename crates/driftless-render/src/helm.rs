@@ -77,18 +77,13 @@ pub struct HelmCommand {
 impl HelmCommand {
     /// Uses `helm` from PATH; when it is absent every render fails with [`HelmError::ToolMissing`].
     pub fn from_path(timeout: Duration) -> Self {
-        Self {
-            program: find_on_path("helm"),
-            timeout,
-        }
+        Self::new(find_on_path("helm"), timeout)
     }
 
-    /// Uses the given program as helm.
-    pub fn with_program(program: PathBuf, timeout: Duration) -> Self {
-        Self {
-            program: Some(program),
-            timeout,
-        }
+    /// Uses the given program as helm; `None` means helm is not installed, and every
+    /// render fails with [`HelmError::ToolMissing`].
+    pub fn new(program: Option<PathBuf>, timeout: Duration) -> Self {
+        Self { program, timeout }
     }
 
     /// Renders the chart in `chart` (resolved inside `checkout`) and returns helm's YAML stream.
@@ -119,7 +114,10 @@ impl HelmCommand {
             env: Vec::new(),
         }
         .run(self.timeout)
-        .map_err(|source| HelmError::Template { chart: shown, source })
+        .map_err(|source| HelmError::Template {
+            chart: shown,
+            source: source.relative_to(checkout.root()),
+        })
     }
 }
 
@@ -136,7 +134,10 @@ fn resolve_value_files(
             }
             checkout
                 .resolve_from(chart, file)
-                .map_err(|source| HelmError::ValueFile { file: file.clone(), source })
+                .map_err(|source| HelmError::ValueFile {
+                    file: file.clone(),
+                    source,
+                })
         })
         .collect()
 }
@@ -167,12 +168,17 @@ pub fn template_args(
 ) -> Result<Vec<OsString>, HelmError> {
     let name = non_empty_or(&options.release_name, release.name);
     let namespace = non_empty_or(&options.namespace, release.namespace);
-    let mut args: Vec<OsString> = vec!["template".into(), name.into(), chart.as_os_str().to_owned()];
+    let mut args: Vec<OsString> =
+        vec!["template".into(), name.into(), chart.as_os_str().to_owned()];
     if !namespace.is_empty() {
         args.extend(["--namespace".into(), namespace.into()]);
     }
     args.push("--include-crds".into());
-    for file in value_files.iter().map(PathBuf::as_path).chain(inline_values) {
+    for file in value_files
+        .iter()
+        .map(PathBuf::as_path)
+        .chain(inline_values)
+    {
         args.extend(["--values".into(), file.as_os_str().to_owned()]);
     }
     for (index, parameter) in options.parameters.iter().enumerate() {
@@ -193,7 +199,11 @@ fn set_flag(index: usize, parameter: &HelmParameter) -> Result<[OsString; 2], He
     if parameter.name.trim().is_empty() {
         return Err(HelmError::EmptyParameterName { index });
     }
-    let flag = if parameter.force_string { "--set-string" } else { "--set" };
+    let flag = if parameter.force_string {
+        "--set-string"
+    } else {
+        "--set"
+    };
     let value = escape_set_value(&parameter.value);
     Ok([flag.into(), format!("{}={}", parameter.name, value).into()])
 }
@@ -221,7 +231,9 @@ mod tests {
     use super::*;
 
     fn strings(args: Vec<OsString>) -> Vec<String> {
-        args.into_iter().map(|a| a.to_string_lossy().into_owned()).collect()
+        args.into_iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect()
     }
 
     #[test]
@@ -232,14 +244,25 @@ mod tests {
             value_files: vec!["values-prod.yaml".into()],
             values: "a: 1".into(),
             parameters: vec![
-                HelmParameter { name: "image.tag".into(), value: "1.2".into(), force_string: false },
-                HelmParameter { name: "port".into(), value: "8080".into(), force_string: true },
+                HelmParameter {
+                    name: "image.tag".into(),
+                    value: "1.2".into(),
+                    force_string: false,
+                },
+                HelmParameter {
+                    name: "port".into(),
+                    value: "8080".into(),
+                    force_string: true,
+                },
             ],
         };
         let args = template_args(
             Path::new("/c"),
             &options,
-            &Release { name: "app", namespace: "default" },
+            &Release {
+                name: "app",
+                namespace: "default",
+            },
             &[PathBuf::from("/c/values-prod.yaml")],
             Some(Path::new("/tmp/inline.yaml")),
         )
@@ -247,18 +270,41 @@ mod tests {
         assert_eq!(
             strings(args),
             [
-                "template", "app", "/c", "--namespace", "shop", "--include-crds",
-                "--values", "/c/values-prod.yaml", "--values", "/tmp/inline.yaml",
-                "--set", "image.tag=1.2", "--set-string", "port=8080",
+                "template",
+                "app",
+                "/c",
+                "--namespace",
+                "shop",
+                "--include-crds",
+                "--values",
+                "/c/values-prod.yaml",
+                "--values",
+                "/tmp/inline.yaml",
+                "--set",
+                "image.tag=1.2",
+                "--set-string",
+                "port=8080",
             ]
         );
     }
 
     #[test]
     fn release_name_from_spec_wins_and_empty_namespace_is_omitted() {
-        let options = HelmSource { release_name: "mine".into(), ..Default::default() };
-        let args = template_args(Path::new("c"), &options, &Release { name: "app", namespace: "" }, &[], None)
-            .unwrap();
+        let options = HelmSource {
+            release_name: "mine".into(),
+            ..Default::default()
+        };
+        let args = template_args(
+            Path::new("c"),
+            &options,
+            &Release {
+                name: "app",
+                namespace: "",
+            },
+            &[],
+            None,
+        )
+        .unwrap();
         assert_eq!(strings(args), ["template", "mine", "c", "--include-crds"]);
     }
 
@@ -275,8 +321,17 @@ mod tests {
             parameters: vec![HelmParameter::default()],
             ..Default::default()
         };
-        let err = template_args(Path::new("c"), &options, &Release { name: "a", namespace: "" }, &[], None)
-            .unwrap_err();
+        let err = template_args(
+            Path::new("c"),
+            &options,
+            &Release {
+                name: "a",
+                namespace: "",
+            },
+            &[],
+            None,
+        )
+        .unwrap_err();
         assert!(matches!(err, HelmError::EmptyParameterName { index: 0 }));
     }
 }

@@ -7,6 +7,7 @@ use driftless_core::{JsonnetSource, JsonnetVar, Manifest};
 use jrsonnet_evaluator::error::ErrorKind;
 use jrsonnet_evaluator::function::TlaArg;
 use jrsonnet_evaluator::gc::GcHashMap;
+use jrsonnet_evaluator::manifest::JsonFormat;
 use jrsonnet_evaluator::parser::{ParserSettings, Source, SourceFile, SourcePath};
 use jrsonnet_evaluator::trace::{CompactFormat, PathResolver, TraceFormat};
 use jrsonnet_evaluator::{apply_tla, FileImportResolver, IStr, ImportResolver, State};
@@ -73,7 +74,9 @@ pub fn evaluate_file(
         std::thread::Builder::new()
             .name("jsonnet".into())
             .stack_size(EVALUATION_STACK_BYTES)
-            .spawn_scoped(scope, || evaluate_to_json(checkout, path, &file, libs, options))
+            .spawn_scoped(scope, || {
+                evaluate_to_json(checkout, path, &file, libs, options)
+            })
             .map_err(|_| JsonnetError::Thread { file: file.clone() })?
             .join()
             .map_err(|_| JsonnetError::Thread { file: file.clone() })?
@@ -86,10 +89,12 @@ pub fn evaluate_file(
 fn resolve_libs(checkout: &Checkout, libs: &[String]) -> Result<Vec<PathBuf>, JsonnetError> {
     libs.iter()
         .map(|lib| {
-            checkout.resolve(lib).map_err(|source| JsonnetError::LibPath {
-                lib: lib.clone(),
-                source,
-            })
+            checkout
+                .resolve(lib)
+                .map_err(|source| JsonnetError::LibPath {
+                    lib: lib.clone(),
+                    source,
+                })
         })
         .collect()
 }
@@ -111,17 +116,24 @@ fn evaluate_to_json(
         add_ext_var(&context, var)?;
     }
     let mut builder = State::builder();
-    builder.context_initializer(context).import_resolver(ConfinedImportResolver {
-        root: root.clone(),
-        inner: FileImportResolver::new(libs),
-    });
+    builder
+        .context_initializer(context)
+        .import_resolver(ConfinedImportResolver {
+            root: root.clone(),
+            inner: FileImportResolver::new(libs),
+        });
     let state = builder.build();
     let value = state.import(path).map_err(evaluate_error)?;
     let tlas = top_level_args(&options.tlas)?;
     let value = apply_tla(state, &tlas, value).map_err(evaluate_error)?;
-    serde_json::to_value(&value).map_err(|err| JsonnetError::Evaluate {
+    // Manifesting forces every lazy field, so evaluation errors surface here with their
+    // trace (serde serialisation would flatten them into a message without one).
+    let json = value
+        .manifest(JsonFormat::minify())
+        .map_err(evaluate_error)?;
+    serde_json::from_str(&json).map_err(|err| JsonnetError::Evaluate {
         file: file.to_owned(),
-        message: err.to_string(),
+        message: format!("output is not JSON: {err}"),
     })
 }
 
@@ -160,7 +172,10 @@ fn parse_code(
     what: &'static str,
     var: &JsonnetVar,
 ) -> Result<jrsonnet_evaluator::parser::LocExpr, JsonnetError> {
-    let source = Source::new_virtual(format!("<{what}:{}>", var.name).into(), var.value.as_str().into());
+    let source = Source::new_virtual(
+        format!("<{what}:{}>", var.name).into(),
+        var.value.as_str().into(),
+    );
     jrsonnet_evaluator::parser::parse(&var.value, &ParserSettings { source }).map_err(|err| {
         JsonnetError::VariableCode {
             what,
@@ -176,7 +191,11 @@ fn format_error(root: &Path, err: &jrsonnet_evaluator::Error) -> String {
         max_trace: 20,
         padding: 4,
     };
-    format.format(err).unwrap_or_else(|_| err.to_string()).trim_end().to_owned()
+    format
+        .format(err)
+        .unwrap_or_else(|_| err.to_string())
+        .trim_end()
+        .to_owned()
 }
 
 /// Resolves imports like jrsonnet's file resolver (relative to the importing file, then
@@ -210,14 +229,21 @@ impl ConfinedImportResolver {
 }
 
 impl ImportResolver for ConfinedImportResolver {
-    fn resolve_from(&self, from: &SourcePath, path: &str) -> jrsonnet_evaluator::Result<SourcePath> {
+    fn resolve_from(
+        &self,
+        from: &SourcePath,
+        path: &str,
+    ) -> jrsonnet_evaluator::Result<SourcePath> {
         let resolved = self.inner.resolve_from(from, path)?;
         self.confine(resolved, path)
     }
 
     fn resolve(&self, path: &Path) -> jrsonnet_evaluator::Result<SourcePath> {
         let resolved = self.inner.resolve(path)?;
-        let shown = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let shown = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         self.confine(resolved, &shown)
     }
 

@@ -13,7 +13,8 @@ use crate::checkout::{Checkout, CheckoutError};
 use crate::subprocess::{find_on_path, Invocation, RunError};
 
 /// File names that make a directory a kustomization, in the order Kustomize looks for them.
-pub const KUSTOMIZATION_FILES: [&str; 3] = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+pub const KUSTOMIZATION_FILES: [&str; 3] =
+    ["kustomization.yaml", "kustomization.yml", "Kustomization"];
 
 /// Fields of a kustomization that name other resources, bases or components.
 const REFERENCE_FIELDS: [&str; 3] = ["resources", "bases", "components"];
@@ -25,7 +26,9 @@ const BLACKHOLE_PROXY: &str = "http://127.0.0.1:9";
 #[derive(Debug, thiserror::Error)]
 pub enum KustomizeError {
     /// Neither `kustomize` nor `kubectl` is on PATH.
-    #[error("cannot render {dir} with Kustomize: install `kustomize` or `kubectl` and put it on PATH")]
+    #[error(
+        "cannot render {dir} with Kustomize: install `kustomize` or `kubectl` and put it on PATH"
+    )]
     ToolMissing {
         /// The kustomization directory.
         dir: String,
@@ -131,16 +134,26 @@ impl KustomizeCommand {
             program,
             args,
             dir: dir.to_path_buf(),
-            env: if allow_network { Vec::new() } else { network_blocking_env() },
+            env: if allow_network {
+                Vec::new()
+            } else {
+                network_blocking_env()
+            },
         }
     }
 }
 
 fn network_blocking_env() -> Vec<(String, String)> {
-    let mut env: Vec<(String, String)> = ["HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy", "ALL_PROXY"]
-        .iter()
-        .map(|name| (name.to_string(), BLACKHOLE_PROXY.to_owned()))
-        .collect();
+    let mut env: Vec<(String, String)> = [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "ALL_PROXY",
+    ]
+    .iter()
+    .map(|name| (name.to_string(), BLACKHOLE_PROXY.to_owned()))
+    .collect();
     env.push(("NO_PROXY".into(), String::new()));
     env.push(("no_proxy".into(), String::new()));
     env.push(("GIT_ALLOW_PROTOCOL".into(), "file".into()));
@@ -162,31 +175,46 @@ impl Kustomizer for KustomizeCommand {
         check_references(checkout, dir, options.allow_remote_bases)?;
         self.invocation(program, dir, options.allow_remote_bases)
             .run(self.timeout)
-            .map_err(|source| KustomizeError::Build { dir: shown, source })
+            .map_err(|source| KustomizeError::Build {
+                dir: shown,
+                source: source.relative_to(checkout.root()),
+            })
     }
 }
 
 /// Walks the kustomization in `dir` and the local kustomizations it refers to, refusing
 /// references that leave the checkout and, unless allowed, remote ones.
-pub fn check_references(checkout: &Checkout, dir: &Path, allow_remote: bool) -> Result<(), KustomizeError> {
+pub fn check_references(
+    checkout: &Checkout,
+    dir: &Path,
+    allow_remote: bool,
+) -> Result<(), KustomizeError> {
     let mut visited = HashSet::new();
     let mut pending = vec![dir.to_path_buf()];
     while let Some(current) = pending.pop() {
         if !visited.insert(current.clone()) {
             continue;
         }
-        let Some(file) = kustomization_file(&current) else { continue };
+        let Some(file) = kustomization_file(&current) else {
+            continue;
+        };
         let shown = checkout.relative(&file);
         for reference in references(checkout, &file) {
             if looks_remote(&reference) {
                 if allow_remote {
                     continue;
                 }
-                return Err(KustomizeError::RemoteReference { file: shown, reference });
+                return Err(KustomizeError::RemoteReference {
+                    file: shown,
+                    reference,
+                });
             }
             let target = checkout
                 .resolve_from(&current, &reference)
-                .map_err(|source| KustomizeError::Reference { file: shown.clone(), source })?;
+                .map_err(|source| KustomizeError::Reference {
+                    file: shown.clone(),
+                    source,
+                })?;
             if target.is_dir() {
                 pending.push(target);
             }
@@ -206,8 +234,12 @@ pub fn kustomization_file(dir: &Path) -> Option<PathBuf> {
 /// The entries of the reference fields of a kustomization file. A file that cannot be
 /// read or parsed yields none: the tool reports it with its own message.
 fn references(checkout: &Checkout, file: &Path) -> Vec<String> {
-    let Ok(text) = checkout.read_text(file) else { return Vec::new() };
-    let Ok(document) = serde_saphyr::from_str::<Value>(&text) else { return Vec::new() };
+    let Ok(text) = checkout.read_text(file) else {
+        return Vec::new();
+    };
+    let Ok(document) = serde_saphyr::from_str::<Value>(&text) else {
+        return Vec::new();
+    };
     REFERENCE_FIELDS
         .iter()
         .filter_map(|field| document.get(field).and_then(Value::as_array))
@@ -255,9 +287,23 @@ mod tests {
             Duration::from_secs(1),
         );
         let invocation = command.invocation(PathBuf::from("kubectl"), Path::new("/x"), false);
-        let args: Vec<_> = invocation.args.iter().map(|a| a.to_string_lossy().into_owned()).collect();
-        assert_eq!(args, ["kustomize", "/x", "--load-restrictor=LoadRestrictionsRootOnly"]);
-        assert!(invocation.env.iter().any(|(k, v)| k == "HTTPS_PROXY" && v == BLACKHOLE_PROXY));
+        let args: Vec<_> = invocation
+            .args
+            .iter()
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(
+            args,
+            [
+                "kustomize",
+                "/x",
+                "--load-restrictor=LoadRestrictionsRootOnly"
+            ]
+        );
+        assert!(invocation
+            .env
+            .iter()
+            .any(|(k, v)| k == "HTTPS_PROXY" && v == BLACKHOLE_PROXY));
         let allowed = command.invocation(PathBuf::from("kubectl"), Path::new("/x"), true);
         assert!(allowed.env.is_empty());
     }

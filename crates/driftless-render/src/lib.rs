@@ -22,7 +22,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use driftless_core::{DirectorySource, Manifest, SourceSpec};
+use driftless_core::{Manifest, SourceSpec};
 
 pub use cache::{CacheKey, CacheStats, RenderCache};
 pub use checkout::{Checkout, CheckoutError, MAX_FILE_BYTES};
@@ -129,7 +129,11 @@ impl Renderer {
     }
 
     /// A renderer with the given Kustomize implementation, helm command and cache.
-    pub fn new(kustomizer: Arc<dyn Kustomizer>, helm: HelmCommand, cache: Option<RenderCache>) -> Self {
+    pub fn new(
+        kustomizer: Arc<dyn Kustomizer>,
+        helm: HelmCommand,
+        cache: Option<RenderCache>,
+    ) -> Self {
         Self {
             kustomizer,
             helm,
@@ -177,7 +181,7 @@ impl Renderer {
         let manifests = match detect_kind(&dir, source)? {
             SourceKind::Directory => {
                 let jsonnet = detect::jsonnet_options(source)?;
-                let options = source.directory.clone().unwrap_or_else(DirectorySource::default);
+                let options = source.directory.clone().unwrap_or_default();
                 directory::render_directory(&checkout, &dir, &options, &jsonnet)?
             }
             SourceKind::Kustomize => {
@@ -187,7 +191,9 @@ impl Renderer {
             }
             SourceKind::Helm => {
                 let options = source.helm.clone().unwrap_or_default();
-                let stream = self.helm.template(&checkout, &dir, &options, &request.release)?;
+                let stream = self
+                    .helm
+                    .template(&checkout, &dir, &options, &request.release)?;
                 parse_manifests(&checkout.relative(&dir), &stream, Format::Yaml)?
             }
         };
@@ -198,7 +204,11 @@ impl Renderer {
 
 /// Renders `source` from the checkout at `artifact_dir` (holding `commit`) with the tools
 /// on PATH and no cache, then validates the result.
-pub fn render(artifact_dir: &Path, commit: &str, source: &SourceSpec) -> Result<Vec<Manifest>, RenderError> {
+pub fn render(
+    artifact_dir: &Path,
+    commit: &str,
+    source: &SourceSpec,
+) -> Result<Vec<Manifest>, RenderError> {
     let renderer = Renderer::new(
         Arc::new(KustomizeCommand::from_path(DEFAULT_TOOL_TIMEOUT)),
         HelmCommand::from_path(DEFAULT_TOOL_TIMEOUT),

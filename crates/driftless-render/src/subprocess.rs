@@ -56,6 +56,25 @@ pub enum RunError {
     },
 }
 
+impl RunError {
+    /// The same error with every occurrence of `root` in the tool's stderr replaced by
+    /// `.`, so that messages name paths relative to the checkout, not host paths.
+    pub fn relative_to(self, root: &Path) -> Self {
+        match self {
+            Self::Failed {
+                program,
+                status,
+                stderr,
+            } => Self::Failed {
+                program,
+                status,
+                stderr: stderr.replace(&*root.to_string_lossy(), "."),
+            },
+            other => other,
+        }
+    }
+}
+
 /// One invocation of a tool: program, arguments, working directory and extra environment.
 #[derive(Debug, Clone)]
 pub struct Invocation {
@@ -82,11 +101,17 @@ impl Invocation {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|source| RunError::Spawn { program: program.clone(), source })?;
+            .map_err(|source| RunError::Spawn {
+                program: program.clone(),
+                source,
+            })?;
         let stdout = read_in_background(child.stdout.take());
         let stderr = read_in_background(child.stderr.take());
         let status = wait_with_timeout(&mut child, timeout, &program)?;
-        let output_error = |source| RunError::Output { program: program.clone(), source };
+        let output_error = |source| RunError::Output {
+            program: program.clone(),
+            source,
+        };
         let stdout = join_reader(stdout).map_err(output_error)?;
         let stderr = join_reader(stderr).map_err(output_error)?;
         if !status.success() {
@@ -126,7 +151,10 @@ fn wait_with_timeout(
     program: &str,
 ) -> Result<ExitStatus, RunError> {
     let deadline = Instant::now() + timeout;
-    let output_error = |source| RunError::Output { program: program.to_owned(), source };
+    let output_error = |source| RunError::Output {
+        program: program.to_owned(),
+        source,
+    };
     loop {
         if let Some(status) = child.try_wait().map_err(output_error)? {
             return Ok(status);
@@ -199,12 +227,17 @@ mod tests {
 
     #[test]
     fn captures_stdout_and_env() {
-        assert_eq!(sh("echo $GREETING").run(Duration::from_secs(10)).unwrap(), "hello\n");
+        assert_eq!(
+            sh("echo $GREETING").run(Duration::from_secs(10)).unwrap(),
+            "hello\n"
+        );
     }
 
     #[test]
     fn failure_carries_stderr() {
-        let err = sh("echo broken >&2; exit 3").run(Duration::from_secs(10)).unwrap_err();
+        let err = sh("echo broken >&2; exit 3")
+            .run(Duration::from_secs(10))
+            .unwrap_err();
         match err {
             RunError::Failed { stderr, .. } => assert_eq!(stderr, "broken"),
             other => panic!("unexpected {other}"),
@@ -214,7 +247,9 @@ mod tests {
     #[test]
     fn timeout_kills_the_tool() {
         let started = Instant::now();
-        let err = sh("exec sleep 30").run(Duration::from_millis(200)).unwrap_err();
+        let err = sh("exec sleep 30")
+            .run(Duration::from_millis(200))
+            .unwrap_err();
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
     }

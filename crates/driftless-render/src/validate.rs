@@ -76,7 +76,9 @@ fn check_manifest(
         origin: manifest.origin.clone(),
         field,
     };
-    let api_version = manifest.api_version().ok_or_else(|| missing("apiVersion"))?;
+    let api_version = manifest
+        .api_version()
+        .ok_or_else(|| missing("apiVersion"))?;
     let kind = manifest.kind().ok_or_else(|| missing("kind"))?;
     let (group, _) = split_api_version(api_version);
     let namespace = manifest.namespace().unwrap_or_default();
@@ -87,7 +89,12 @@ fn check_manifest(
     match (manifest.name(), manifest.generate_name()) {
         (Some(name), _) => {
             check_name(manifest, "metadata.name", name, rule)?;
-            Ok(Some((group.to_owned(), kind.to_owned(), namespace.to_owned(), name.to_owned())))
+            Ok(Some((
+                group.to_owned(),
+                kind.to_owned(),
+                namespace.to_owned(),
+                name.to_owned(),
+            )))
         }
         (None, Some(prefix)) => {
             let candidate = format!("{prefix}{GENERATED_SUFFIX}");
@@ -104,12 +111,13 @@ fn check_name(
     value: &str,
     rule: NameRule,
 ) -> Result<(), ValidationError> {
-    rule.check(value).map_err(|reason| ValidationError::InvalidName {
-        origin: manifest.origin.clone(),
-        field,
-        value: value.to_owned(),
-        reason,
-    })
+    rule.check(value)
+        .map_err(|reason| ValidationError::InvalidName {
+            origin: manifest.origin.clone(),
+            field,
+            value: value.to_owned(),
+            reason,
+        })
 }
 
 /// The naming rule the API server applies to a kind.
@@ -165,9 +173,11 @@ fn check_label_characters(part: &str) -> Result<(), String> {
     if valid {
         Ok(())
     } else {
-        Err("must consist of lower case alphanumeric characters or '-' (and '.' between parts), \
+        Err(
+            "must consist of lower case alphanumeric characters or '-' (and '.' between parts), \
              and start and end with an alphanumeric character"
-            .to_owned())
+                .to_owned(),
+        )
     }
 }
 
@@ -187,7 +197,13 @@ mod tests {
     use serde_json::{json, Value};
 
     fn manifest(file: &str, object: Value) -> Manifest {
-        Manifest { object, origin: Origin { file: file.into(), document: 0 } }
+        Manifest {
+            object,
+            origin: Origin {
+                file: file.into(),
+                document: 0,
+            },
+        }
     }
 
     fn cm(name: &str) -> Value {
@@ -198,12 +214,21 @@ mod tests {
     fn valid_objects_pass() {
         let ms = vec![
             manifest("a.yaml", cm("web.config-1")),
-            manifest("b.yaml", json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
-                                      "metadata": {"name": "system:controller:x"}})),
-            manifest("c.yaml", json!({"apiVersion": "batch/v1", "kind": "Job",
-                                      "metadata": {"generateName": "migrate-"}})),
-            manifest("d.yaml", json!({"apiVersion": "batch/v1", "kind": "Job",
-                                      "metadata": {"generateName": "migrate-"}})),
+            manifest(
+                "b.yaml",
+                json!({"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole",
+                                      "metadata": {"name": "system:controller:x"}}),
+            ),
+            manifest(
+                "c.yaml",
+                json!({"apiVersion": "batch/v1", "kind": "Job",
+                                      "metadata": {"generateName": "migrate-"}}),
+            ),
+            manifest(
+                "d.yaml",
+                json!({"apiVersion": "batch/v1", "kind": "Job",
+                                      "metadata": {"generateName": "migrate-"}}),
+            ),
         ];
         validate(&ms).unwrap();
     }
@@ -212,7 +237,10 @@ mod tests {
     fn duplicate_names_both_origins() {
         let ms = vec![manifest("a.yaml", cm("x")), manifest("b.yaml", cm("x"))];
         let err = validate(&ms).unwrap_err();
-        assert_eq!(err.to_string(), "duplicate object /ConfigMap:/x: defined in a.yaml#0 and in b.yaml#0");
+        assert_eq!(
+            err.to_string(),
+            "duplicate object /ConfigMap:/x: defined in a.yaml#0 and in b.yaml#0"
+        );
     }
 
     #[test]
@@ -222,26 +250,60 @@ mod tests {
         let ms = vec![
             manifest("a.yaml", cm("x")),
             manifest("b.yaml", other_ns),
-            manifest("c.yaml", json!({"apiVersion": "example.com/v1", "kind": "ConfigMap", "metadata": {"name": "x"}})),
+            manifest(
+                "c.yaml",
+                json!({"apiVersion": "example.com/v1", "kind": "ConfigMap", "metadata": {"name": "x"}}),
+            ),
         ];
         validate(&ms).unwrap();
     }
 
     #[test]
     fn missing_fields_are_named() {
-        let err = validate(&[manifest("a.yaml", json!({"kind": "ConfigMap", "metadata": {"name": "x"}}))]).unwrap_err();
-        assert!(matches!(err, ValidationError::MissingField { field: "apiVersion", .. }));
-        let err = validate(&[manifest("a.yaml", json!({"apiVersion": "v1", "kind": "ConfigMap"}))]).unwrap_err();
-        assert!(matches!(err, ValidationError::MissingField { field: "metadata.name", .. }));
+        let err = validate(&[manifest(
+            "a.yaml",
+            json!({"kind": "ConfigMap", "metadata": {"name": "x"}}),
+        )])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ValidationError::MissingField {
+                field: "apiVersion",
+                ..
+            }
+        ));
+        let err = validate(&[manifest(
+            "a.yaml",
+            json!({"apiVersion": "v1", "kind": "ConfigMap"}),
+        )])
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            ValidationError::MissingField {
+                field: "metadata.name",
+                ..
+            }
+        ));
     }
 
     #[test]
     fn invalid_names_are_refused() {
-        for bad in ["Upper", "-dash", "dash-", "under_score", "a..b", &"a".repeat(254)] {
+        for bad in [
+            "Upper",
+            "-dash",
+            "dash-",
+            "under_score",
+            "a..b",
+            &"a".repeat(254),
+        ] {
             let err = validate(&[manifest("a.yaml", cm(bad))]).unwrap_err();
-            assert!(matches!(err, ValidationError::InvalidName { .. }), "{bad}: {err}");
+            assert!(
+                matches!(err, ValidationError::InvalidName { .. }),
+                "{bad}: {err}"
+            );
         }
-        let dotted_service = json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a.b"}});
+        let dotted_service =
+            json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "a.b"}});
         assert!(validate(&[manifest("s.yaml", dotted_service)]).is_err());
         let mut bad_ns = cm("x");
         bad_ns["metadata"]["namespace"] = json!("Bad_NS");

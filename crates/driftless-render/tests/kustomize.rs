@@ -1,0 +1,166 @@
+//! Kustomize sources through the real `kubectl kustomize` (or `kustomize`, when on PATH).
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use common::{fixture, kinds_and_names, spec};
+use driftless_core::{KustomizeSource, SourceSpec};
+use driftless_render::{
+    render, HelmCommand, KustomizeCommand, KustomizeError, RenderError, RenderRequest, Renderer,
+};
+
+#[test]
+fn overlay_with_patches_generator_images_prefix_and_component() {
+    let manifests = render(&fixture("kustomize"), "c1", &spec("overlays/prod")).unwrap();
+    let names = kinds_and_names(&manifests);
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(names.contains(&"Service/prod-web".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"ServiceMonitor/prod-web".to_owned()),
+        "{names:?}"
+    );
+    let settings = names
+        .iter()
+        .find(|n| n.starts_with("ConfigMap/prod-settings-"))
+        .unwrap();
+    assert!(
+        settings.len() > "ConfigMap/prod-settings-".len(),
+        "generator adds a hash suffix"
+    );
+    let deployment = manifests
+        .iter()
+        .find(|m| m.kind() == Some("Deployment"))
+        .unwrap();
+    assert_eq!(deployment.namespace(), Some("shop"));
+    assert_eq!(deployment.object["spec"]["replicas"], 3);
+    assert_eq!(
+        deployment.object["spec"]["template"]["spec"]["containers"][0]["image"],
+        "nginx:1.27"
+    );
+    assert_eq!(deployment.origin.file, "overlays/prod");
+}
+
+#[test]
+fn explicit_kustomize_block_renders_the_base() {
+    let source = SourceSpec {
+        path: "base".into(),
+        kustomize: Some(KustomizeSource::default()),
+        ..Default::default()
+    };
+    let names = kinds_and_names(&render(&fixture("kustomize"), "c1", &source).unwrap());
+    assert_eq!(names, ["Service/web", "Deployment/web"]);
+}
+
+#[test]
+fn remote_base_is_refused_unless_allowed() {
+    let err = render(&fixture("kustomize"), "c1", &spec("remote")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RenderError::Kustomize(KustomizeError::RemoteReference { .. })
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("remote/kustomization.yaml: remote reference"),
+        "{err}"
+    );
+}
+
+#[test]
+fn allowed_remote_base_still_has_no_network_here() {
+    // With remote bases allowed the tool is asked to fetch; this machine cannot reach
+    // the host, so the tool's own error must come back with its stderr.
+    let source = SourceSpec {
+        path: "remote".into(),
+        kustomize: Some(KustomizeSource {
+            allow_remote_bases: true,
+        }),
+        ..Default::default()
+    };
+    let renderer = Renderer::new(
+        Arc::new(KustomizeCommand::from_path(Duration::from_secs(20))),
+        HelmCommand::from_path(Duration::from_secs(1)),
+        None,
+    );
+    let err = renderer
+        .render(&RenderRequest::new(&fixture("kustomize"), "c1", &source))
+        .unwrap_err();
+    assert!(
+        matches!(err, RenderError::Kustomize(KustomizeError::Build { .. })),
+        "{err}"
+    );
+}
+
+#[test]
+fn base_outside_the_checkout_is_refused() {
+    let err = render(&fixture("kustomize"), "c1", &spec("escape")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RenderError::Kustomize(KustomizeError::Reference { .. })
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn tool_failure_carries_stderr_without_host_paths() {
+    let err = render(&fixture("kustomize"), "c1", &spec("broken")).unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, RenderError::Kustomize(KustomizeError::Build { .. })),
+        "{message}"
+    );
+    assert!(message.contains("missing-patch.yaml"), "{message}");
+    assert!(
+        !message.contains(env!("CARGO_MANIFEST_DIR")),
+        "host path leaked: {message}"
+    );
+}
+
+#[test]
+fn missing_resource_is_named_before_running_the_tool() {
+    let err = render(&fixture("kustomize"), "c1", &spec("missing")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RenderError::Kustomize(KustomizeError::Reference { .. })
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .starts_with("missing/kustomization.yaml: path missing/missing.yaml"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_tool_names_what_to_install() {
+    let command = KustomizeCommand::from_path(Duration::from_secs(1));
+    assert!(
+        command.tool().is_some(),
+        "kubectl or kustomize must be on PATH for these tests"
+    );
+    let renderer = Renderer::new(
+        Arc::new(KustomizeCommand::with_program(
+            "/nonexistent/kubectl".into(),
+            driftless_render::KustomizeTool::Kubectl,
+            Duration::from_secs(1),
+        )),
+        HelmCommand::from_path(Duration::from_secs(1)),
+        None,
+    );
+    let err = renderer
+        .render(&RenderRequest::new(
+            &fixture("kustomize"),
+            "c1",
+            &spec("base"),
+        ))
+        .unwrap_err();
+    assert!(err.to_string().contains("cannot start kubectl"), "{err}");
+}
