@@ -228,8 +228,8 @@ impl Remote<'_> {
     ) -> Result<String, GitError> {
         let (extra_config, extra_env, _files) = self.credential_env()?;
         let mut cmd = tokio::process::Command::new("git");
-        cmd.envs(isolated_env(&extra_config)).envs(extra_env);
         cmd.env_remove("GIT_ASKPASS").env_remove("SSH_ASKPASS");
+        cmd.envs(isolated_env(&extra_config)).envs(extra_env);
         if let Some(dir) = git_dir {
             cmd.arg("--git-dir").arg(dir);
         }
@@ -423,6 +423,7 @@ const NOT_FOUND: &[&str] = &[
     "does not appear to be a git repository",
     "access denied or repository not exported",
     "no such repository",
+    "' not found",
 ];
 const UNKNOWN_REVISION: &[&str] = &[
     "not our ref",

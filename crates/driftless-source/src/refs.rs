@@ -51,7 +51,10 @@ impl RefQuery {
         args.push(url.to_string());
         match self {
             RefQuery::Head => args.push("HEAD".into()),
-            RefQuery::Names(names) => args.extend(names.iter().cloned()),
+            // A pattern only matches the peeled `^{}` line of an annotated tag when spelled so.
+            RefQuery::Names(names) => {
+                args.extend(names.iter().flat_map(|n| [n.clone(), format!("{n}^{{}}")]))
+            }
             RefQuery::Tags | RefQuery::All => {}
         }
         args

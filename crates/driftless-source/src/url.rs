@@ -167,9 +167,18 @@ fn is_scp_like(input: &str) -> bool {
     }
 }
 
+/// Parses `[user@]host:path`, and git's `[user@][host:port]:path` form for a non-default port.
 fn parse_scp_like(input: &str) -> Result<RepoUrl, UrlError> {
-    let (authority, path) = input.split_once(':').unwrap_or((input, ""));
-    let (user, host) = split_userinfo(authority, input)?;
+    let separator = match (input.find('['), input.find("]:")) {
+        (Some(open), Some(close)) if open < close => close + 1,
+        _ => input.find(':').unwrap_or(input.len()),
+    };
+    let (authority, path) = (
+        &input[..separator],
+        input.get(separator + 1..).unwrap_or(""),
+    );
+    let authority = authority.replace(['[', ']'], "");
+    let (user, host) = split_userinfo(&authority, input)?;
     if host.is_empty() || trim_repo_suffix(path).is_empty() {
         return Err(malformed(input, "expected user@host:path"));
     }
@@ -269,6 +278,12 @@ mod tests {
         assert_eq!(b.id(), c.id());
         assert_eq!(a.transport(), Transport::Ssh);
         assert_eq!(a.id().len(), 24);
+        let with_port = RepoUrl::parse("git@[Host:2222]:/srv/repo.git").unwrap();
+        assert_eq!(with_port.canonical(), "ssh://git@host:2222/srv/repo");
+        assert_eq!(
+            with_port.id(),
+            RepoUrl::parse("ssh://git@host:2222/srv/repo").unwrap().id()
+        );
     }
 
     #[test]
