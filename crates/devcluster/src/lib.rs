@@ -1,5 +1,246 @@
 //! devcluster: a server that speaks the Kubernetes REST API well enough that kubectl and kube-rs use it
-//! unchanged. The embedded default cluster of Driftless.
+//! unchanged — the embedded default cluster of Driftless.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), devcluster::DevClusterError> {
+//! let cluster = devcluster::DevCluster::start(devcluster::DevClusterConfig::default()).await?;
+//! let client = cluster.client(); // a ready kube::Client
+//! # Ok(()) }
+//! ```
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod cluster;
+pub mod controllers;
+pub mod error;
+pub mod events;
+pub mod kubeconfig;
+#[path = "stubs/names.rs"]
+pub mod names;
+#[path = "stubs/openapi.rs"]
+pub mod openapi;
+pub mod persist;
+pub mod registry;
+#[path = "stubs/schema.rs"]
+pub mod schema;
+pub mod selector;
 pub mod shape;
+#[path = "stubs/ssa.rs"]
+pub mod ssa;
+pub mod store;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use serde_json::json;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::cluster::{Cluster, State, WriteOptions};
+use crate::events::Hub;
+use crate::persist::{Committer, Loaded};
+use crate::registry::Registry;
+use crate::schema::SchemaSet;
+use crate::store::Store;
+
+/// How many recent events a watch can resume from.
+const EVENT_WINDOW: usize = 20_000;
+
+/// Settings of a devcluster.
+#[derive(Debug, Clone)]
+pub struct DevClusterConfig {
+    /// Address to listen on (port 0 picks a free one). Loopback by default.
+    pub listen: SocketAddr,
+    /// Directory of the durable store; `None` keeps everything in memory.
+    pub data_dir: Option<PathBuf>,
+    /// When set, requests must carry this bearer token (and the kubeconfig carries it).
+    pub token: Option<String>,
+}
+
+impl Default for DevClusterConfig {
+    fn default() -> Self {
+        DevClusterConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir: None,
+            token: None,
+        }
+    }
+}
+
+/// Why a devcluster could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum DevClusterError {
+    /// The durable store could not be opened or loaded.
+    #[error(transparent)]
+    Storage(#[from] persist::PersistError),
+    /// The built-in schemas could not be loaded.
+    #[error("loading built-in schemas: {0}")]
+    Schemas(String),
+    /// The listen address could not be bound.
+    #[error("listening on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The system namespaces could not be created.
+    #[error("creating system namespaces: {0}")]
+    Bootstrap(#[from] error::ApiError),
+    /// The kube client could not be built.
+    #[error("building the kube client: {0}")]
+    Client(String),
+}
+
+/// A running devcluster. Dropping it stops the server.
+pub struct DevCluster {
+    url: String,
+    kubeconfig: String,
+    client: kube::Client,
+    cluster: Arc<Cluster>,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for DevCluster {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DevCluster")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DevCluster {
+    /// Starts a devcluster on the current tokio runtime; returns once it serves requests.
+    pub async fn start(config: DevClusterConfig) -> Result<DevCluster, DevClusterError> {
+        let (db, loaded) = match &config.data_dir {
+            Some(dir) => {
+                let (conn, loaded) = persist::open(dir)?;
+                (Some(conn), loaded)
+            }
+            None => (None, Loaded::default()),
+        };
+        let state = initial_state(loaded)?;
+        let hub = Arc::new(Hub::new(EVENT_WINDOW, state.store.resource_version()));
+        let (observers, observed) = mpsc::unbounded_channel();
+        let committer = Committer::start(db, hub.clone(), observers);
+        let cluster = Arc::new(Cluster::new(state, committer, hub));
+        tokio::spawn(controllers::run(cluster.clone(), observed));
+        ensure_system_namespaces(&cluster).await?;
+
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .map_err(|source| DevClusterError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| DevClusterError::Listen {
+                addr: config.listen,
+                source,
+            })?;
+        let url = format!("http://{addr}");
+        let router = api::router(api::ApiState {
+            cluster: cluster.clone(),
+            token: config.token.as_deref().map(Arc::from),
+        });
+        let (shutdown, stop) = oneshot::channel::<()>();
+        let server = tokio::spawn(async move {
+            let serving = axum::serve(listener, router).with_graceful_shutdown(async {
+                let _ = stop.await;
+            });
+            if let Err(e) = serving.await {
+                tracing::error!(error = %e, "devcluster server stopped");
+            }
+        });
+        let kubeconfig = kubeconfig::render(&url, config.token.as_deref());
+        let client =
+            kubeconfig::client(&url, config.token.as_deref()).map_err(DevClusterError::Client)?;
+        Ok(DevCluster {
+            url,
+            kubeconfig,
+            client,
+            cluster,
+            shutdown: Some(shutdown),
+            server,
+        })
+    }
+
+    /// The base URL, e.g. `http://127.0.0.1:6443`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A kubeconfig (YAML) that kubectl and kube-rs use as is.
+    pub fn kubeconfig(&self) -> &str {
+        &self.kubeconfig
+    }
+
+    /// A kube client connected to this cluster.
+    pub fn client(&self) -> kube::Client {
+        self.client.clone()
+    }
+
+    /// The cluster itself, for in-process inspection.
+    pub fn cluster(&self) -> &Arc<Cluster> {
+        &self.cluster
+    }
+
+    /// Stops accepting requests and waits (at most `grace`) for open requests; long watches are cut.
+    pub async fn stop(mut self, grace: std::time::Duration) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        if tokio::time::timeout(grace, &mut self.server).await.is_err() {
+            self.server.abort();
+        }
+    }
+}
+
+impl Drop for DevCluster {
+    fn drop(&mut self) {
+        if let Some(s) = self.shutdown.take() {
+            let _ = s.send(());
+        }
+        self.server.abort();
+    }
+}
+
+fn initial_state(loaded: Loaded) -> Result<State, DevClusterError> {
+    let mut state = State {
+        registry: Registry::builtin(),
+        schemas: SchemaSet::builtin().map_err(|e| DevClusterError::Schemas(e.to_string()))?,
+        store: Store::default(),
+    };
+    state.store.observe_resource_version(loaded.rv);
+    for (key, object) in loaded.objects {
+        if key.resource.group == "apiextensions.k8s.io"
+            && key.resource.plural == "customresourcedefinitions"
+        {
+            if let Err(e) = controllers::register_crd(&mut state, &object) {
+                tracing::warn!(crd = %key.name, error = %e, "stored CRD not served");
+            }
+        }
+        state.store.put(&key, Arc::new(object));
+    }
+    Ok(state)
+}
+
+async fn ensure_system_namespaces(cluster: &Cluster) -> Result<(), error::ApiError> {
+    let Some(rt) = cluster.read(|s| s.registry.by_kind("", "v1", "Namespace")) else {
+        return Ok(());
+    };
+    let opts = WriteOptions {
+        field_manager: "devcluster".into(),
+        ..WriteOptions::default()
+    };
+    for name in ["default", "kube-system", "kube-public", "kube-node-lease"] {
+        if cluster.get(&rt, "", name).is_err() {
+            let ns = json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+            cluster.create(&rt, "", ns, &opts).await?;
+        }
+    }
+    Ok(())
+}

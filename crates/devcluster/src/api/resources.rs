@@ -1,0 +1,353 @@
+//! Resource requests: `/api/v1/...` and `/apis/{group}/{version}/...` parsed into a target (collection,
+//! object, subresource) and dispatched to the cluster by method.
+
+use std::sync::Arc;
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde_json::{json, Value};
+
+use super::params::{self, decode_body, delete_options, list_options, patch_kind, write_options};
+use super::{discovery, json_response, watch, ApiState, MAX_BODY_BYTES};
+use crate::cluster::{Deleted, Subresource, Written};
+use crate::error::{ApiError, ApiResult};
+use crate::registry::ResourceType;
+
+/// What a path addresses.
+#[derive(Debug)]
+enum Target {
+    /// `/api/v1` or `/apis/g/v`: discovery.
+    Discovery,
+    /// `/apis/g`: one group.
+    Group(String),
+    /// A collection, in one namespace or across all.
+    Collection {
+        rt: Arc<ResourceType>,
+        namespace: Option<String>,
+    },
+    /// One object, optionally a subresource of it.
+    Object {
+        rt: Arc<ResourceType>,
+        namespace: String,
+        name: String,
+        sub: Option<String>,
+    },
+}
+
+/// `/api/{*rest}`.
+pub async fn core(
+    state: State<ApiState>,
+    Path(rest): Path<String>,
+    q: Query<params::Query>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    respond(&state, "", segments, &q, method, &headers, body).await
+}
+
+/// `/apis/{*rest}`.
+pub async fn named(
+    state: State<ApiState>,
+    Path(rest): Path<String>,
+    q: Query<params::Query>,
+    method: Method,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let mut segments: Vec<String> = rest
+        .split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect();
+    if segments.is_empty() {
+        return ApiError::no_route("/apis/").into_response();
+    }
+    let group = segments.remove(0);
+    respond(&state, &group, segments, &q, method, &headers, body).await
+}
+
+async fn respond(
+    state: &ApiState,
+    group: &str,
+    segments: Vec<String>,
+    q: &params::Query,
+    method: Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
+    match serve(state, group, segments, q, method, headers, body).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn serve(
+    state: &ApiState,
+    group: &str,
+    segments: Vec<String>,
+    q: &params::Query,
+    method: Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let target = resolve(state, group, &segments)?;
+    let cluster = &state.cluster;
+    match (target, method) {
+        (Target::Discovery, Method::GET) => {
+            let version = segments.first().cloned().unwrap_or_default();
+            let list = cluster.read(|s| discovery::resource_list(s, group, &version));
+            list.map(|l| json_response(StatusCode::OK, &l))
+                .ok_or_else(|| ApiError::no_route(&format!("{group}/{version}")))
+        }
+        (Target::Group(g), Method::GET) => cluster
+            .read(|s| discovery::group(s, &g))
+            .map(|v| json_response(StatusCode::OK, &v))
+            .ok_or_else(|| ApiError::no_route(&g)),
+        (Target::Collection { rt, namespace }, Method::GET) => {
+            if params::flag(q, "watch") {
+                return watch::serve(state.cluster.clone(), rt, namespace, q).await;
+            }
+            let page = cluster.list(&rt, namespace.as_deref(), &list_options(q)?)?;
+            let items: Vec<Value> = page.items.iter().map(|o| served(o, &rt)).collect();
+            let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
+            if let Some(c) = page.continue_token {
+                metadata["continue"] = json!(c);
+            }
+            if let Some(r) = page.remaining {
+                metadata["remainingItemCount"] = json!(r);
+            }
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": metadata, "items": items}),
+            ))
+        }
+        (Target::Collection { rt, namespace }, Method::POST) => {
+            let ns = namespace.unwrap_or_default();
+            if rt.namespaced && ns.is_empty() {
+                return Err(ApiError::method_not_allowed(
+                    "create of a namespaced resource needs a namespace in the path",
+                ));
+            }
+            let bytes = read_body(body).await?;
+            let object = decode_body(headers, &bytes)?;
+            let written = cluster
+                .create(&rt, &ns, object, &write_options(q, headers)?)
+                .await?;
+            Ok(written_response(&written, &rt, StatusCode::CREATED))
+        }
+        (Target::Collection { rt, namespace }, Method::DELETE) => {
+            let bytes = read_body(body).await?;
+            let opts = delete_options(q, &bytes)?;
+            let gone = cluster
+                .delete_collection(&rt, namespace.as_deref(), &list_options(q)?, &opts)
+                .await?;
+            let items: Vec<Value> = gone.iter().map(|o| served(o, &rt)).collect();
+            Ok(json_response(
+                StatusCode::OK,
+                &json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": {}, "items": items}),
+            ))
+        }
+        (
+            Target::Object {
+                rt,
+                namespace,
+                name,
+                sub,
+            },
+            method,
+        ) => object_request(state, rt, namespace, name, sub, q, method, headers, body).await,
+        (_, method) => Err(ApiError::method_not_allowed(format!(
+            "{method} is not supported on this path"
+        ))),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn object_request(
+    state: &ApiState,
+    rt: Arc<ResourceType>,
+    namespace: String,
+    name: String,
+    sub: Option<String>,
+    q: &params::Query,
+    method: Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let cluster = &state.cluster;
+    let sub = match sub.as_deref() {
+        None => Subresource::Main,
+        Some("status") if rt.status => Subresource::Status,
+        Some(other) => return Err(ApiError::no_route(&format!("{}/{name}/{other}", rt.plural))),
+    };
+    match method {
+        Method::GET => Ok(json_response(
+            StatusCode::OK,
+            &served(&cluster.get(&rt, &namespace, &name)?, &rt),
+        )),
+        Method::PUT => {
+            let bytes = read_body(body).await?;
+            let object = decode_body(headers, &bytes)?;
+            let written = cluster
+                .replace(
+                    &rt,
+                    &namespace,
+                    &name,
+                    object,
+                    sub,
+                    &write_options(q, headers)?,
+                )
+                .await?;
+            Ok(written_response(&written, &rt, StatusCode::OK))
+        }
+        Method::PATCH => {
+            let kind = patch_kind(headers)?;
+            let bytes = read_body(body).await?;
+            let written = cluster
+                .patch(
+                    &rt,
+                    &namespace,
+                    &name,
+                    kind,
+                    &bytes,
+                    sub,
+                    &write_options(q, headers)?,
+                )
+                .await?;
+            Ok(written_response(&written, &rt, StatusCode::OK))
+        }
+        Method::DELETE if sub == Subresource::Main => {
+            let bytes = read_body(body).await?;
+            match cluster
+                .delete(&rt, &namespace, &name, &delete_options(q, &bytes)?)
+                .await?
+            {
+                Deleted::Pending(object) => {
+                    Ok(json_response(StatusCode::OK, &served(&object, &rt)))
+                }
+                Deleted::Gone(object) => {
+                    Ok(json_response(StatusCode::OK, &deleted_status(&rt, &object)))
+                }
+            }
+        }
+        other => Err(ApiError::method_not_allowed(format!(
+            "{other} is not supported on this path"
+        ))),
+    }
+}
+
+/// Maps path segments (after the group) onto a target.
+fn resolve(state: &ApiState, group: &str, segments: &[String]) -> ApiResult<Target> {
+    let Some(version) = segments.first() else {
+        return Ok(Target::Group(group.to_string()));
+    };
+    let rest: Vec<&str> = segments[1..].iter().map(String::as_str).collect();
+    let lookup = |plural: &str| {
+        state
+            .cluster
+            .read(|s| s.registry.by_plural(group, version, plural))
+            .ok_or_else(|| ApiError::no_route(&format!("{group}/{version}/{plural}")))
+    };
+    let namespaced_path =
+        rest.len() >= 3 && rest[0] == "namespaces" && !matches!(rest[2], "status" | "finalize");
+    if namespaced_path {
+        let rt = lookup(rest[2])?;
+        if !rt.namespaced {
+            return Err(ApiError::no_route(rest[2]));
+        }
+        let namespace = rest[1].to_string();
+        return Ok(match &rest[3..] {
+            [] => Target::Collection {
+                rt,
+                namespace: Some(namespace),
+            },
+            [name] => Target::Object {
+                rt,
+                namespace,
+                name: name.to_string(),
+                sub: None,
+            },
+            [name, sub] => Target::Object {
+                rt,
+                namespace,
+                name: name.to_string(),
+                sub: Some(sub.to_string()),
+            },
+            _ => return Err(ApiError::no_route(&segments.join("/"))),
+        });
+    }
+    match rest.as_slice() {
+        [] => Ok(Target::Discovery),
+        [plural] => Ok(Target::Collection {
+            rt: lookup(plural)?,
+            namespace: None,
+        }),
+        [plural, name] | [plural, name, _] => {
+            let rt = lookup(plural)?;
+            if rt.namespaced {
+                return Err(ApiError::no_route(&segments.join("/")));
+            }
+            Ok(Target::Object {
+                rt,
+                namespace: String::new(),
+                name: name.to_string(),
+                sub: rest.get(2).map(|s| s.to_string()),
+            })
+        }
+        _ => Err(ApiError::no_route(&segments.join("/"))),
+    }
+}
+
+async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
+    to_bytes(body, MAX_BODY_BYTES)
+        .await
+        .map_err(|_| ApiError::too_large(MAX_BODY_BYTES))
+}
+
+/// The object as served at `rt`'s version (conversion strategy None: only apiVersion changes).
+pub(crate) fn served(object: &Arc<Value>, rt: &ResourceType) -> Value {
+    let mut out = object.as_ref().clone();
+    let api_version = rt.api_version();
+    if out.get("apiVersion").and_then(Value::as_str) != Some(api_version.as_str()) {
+        out["apiVersion"] = Value::String(api_version);
+    }
+    out
+}
+
+fn written_response(written: &Written, rt: &ResourceType, created_code: StatusCode) -> Response {
+    let code = if written.created {
+        created_code
+    } else {
+        StatusCode::OK
+    };
+    let mut response = json_response(code, &served(&written.object, rt));
+    for warning in &written.warnings {
+        let text = format!("299 - \"{}\"", warning.replace('"', "\\\""));
+        if let Ok(v) = HeaderValue::from_str(&text) {
+            response.headers_mut().append("warning", v);
+        }
+    }
+    response
+}
+
+fn deleted_status(rt: &ResourceType, object: &Value) -> Value {
+    let meta = |f: &str| {
+        object
+            .pointer(&format!("/metadata/{f}"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let mut details = json!({"name": meta("name"), "kind": rt.plural, "uid": meta("uid")});
+    if !rt.group.is_empty() {
+        details["group"] = json!(rt.group);
+    }
+    json!({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details})
+}

@@ -1,0 +1,159 @@
+//! Admission: what every write checks before it is stored — the object matches the URL (apiVersion, kind,
+//! namespace, name), names and metadata are valid, the namespace exists and is not terminating, and the object
+//! satisfies its schema (unknown fields pruned, or refused under `fieldValidation=Strict`).
+
+use serde_json::{Map, Value};
+
+use super::write::FieldValidation;
+use super::{meta_str, State};
+use crate::error::{ApiError, ApiResult, Cause};
+use crate::names;
+use crate::registry::ResourceType;
+use crate::schema::{FieldError, FieldErrorKind};
+
+/// Checks that `object` is an object of `rt` and fills in apiVersion, kind and namespace from the URL.
+pub(crate) fn conform_to_url(
+    rt: &ResourceType,
+    namespace: &str,
+    object: &mut Value,
+) -> ApiResult<()> {
+    let Some(map) = object.as_object_mut() else {
+        return Err(ApiError::bad_request(
+            "the request body must be a JSON or YAML object",
+        ));
+    };
+    let api_version = rt.api_version();
+    match map.get("apiVersion").and_then(Value::as_str) {
+        Some(v) if v != api_version => {
+            return Err(ApiError::bad_request(format!(
+                "the API version in the data ({v}) does not match the expected API version ({api_version})"
+            )))
+        }
+        _ => {}
+    }
+    match map.get("kind").and_then(Value::as_str) {
+        Some(k) if k != rt.kind => {
+            return Err(ApiError::bad_request(format!(
+                "the kind in the data ({k}) does not match the expected kind ({})",
+                rt.kind
+            )))
+        }
+        _ => {}
+    }
+    map.insert("apiVersion".into(), Value::String(api_version));
+    map.insert("kind".into(), Value::String(rt.kind.clone()));
+    let meta = map
+        .entry("metadata")
+        .or_insert_with(|| Value::Object(Map::new()));
+    let Some(meta) = meta.as_object_mut() else {
+        return Err(ApiError::bad_request("metadata must be an object"));
+    };
+    if rt.namespaced {
+        match meta.get("namespace").and_then(Value::as_str) {
+            Some(ns) if !ns.is_empty() && ns != namespace => {
+                return Err(ApiError::bad_request(
+                    "the namespace of the provided object does not match the namespace sent on the request",
+                ))
+            }
+            _ => {}
+        }
+        meta.insert("namespace".into(), Value::String(namespace.to_string()));
+    } else {
+        meta.remove("namespace");
+    }
+    Ok(())
+}
+
+/// Refuses writes into a namespace that does not exist or is being deleted.
+pub(crate) fn check_namespace(state: &State, rt: &ResourceType, namespace: &str) -> ApiResult<()> {
+    if !rt.namespaced {
+        return Ok(());
+    }
+    let Some(ns_type) = state.registry.by_kind("", "v1", "Namespace") else {
+        return Ok(());
+    };
+    let key = super::read::object_key(&ns_type, "", namespace);
+    match state.store.get(&key) {
+        None => Err(ApiError::not_found("", "namespaces", namespace)),
+        Some(ns) if ns.pointer("/metadata/deletionTimestamp").is_some() => Err(ApiError::forbidden(format!(
+            "{} \"{}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
+            rt.plural,
+            meta_str(ns, "name").unwrap_or_default()
+        ))),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Validates names, metadata and the schema; prunes unknown fields. Returns warnings for the response.
+pub(crate) fn validate(
+    state: &State,
+    rt: &ResourceType,
+    object: &mut Value,
+    validation: FieldValidation,
+) -> ApiResult<Vec<String>> {
+    let name = meta_str(object, "name").unwrap_or_default().to_string();
+    let mut errors = Vec::new();
+    if let Err(message) = names::validate_name(&rt.group, &rt.kind, &name, false) {
+        errors.push(FieldError {
+            kind: FieldErrorKind::Invalid,
+            field: "metadata.name".into(),
+            message: format!("Invalid value: {name:?}: {message}"),
+        });
+    }
+    if let Some(meta) = object.get("metadata") {
+        errors.extend(names::validate_metadata(meta));
+    }
+    let mut warnings = Vec::new();
+    if let Some(schema) = state.schemas.get(&rt.group, &rt.version, &rt.kind) {
+        let unknown = schema.prune(object);
+        if !unknown.is_empty() {
+            match validation {
+                FieldValidation::Strict => {
+                    let listed: Vec<String> = unknown
+                        .iter()
+                        .map(|f| format!("unknown field \"{f}\""))
+                        .collect();
+                    return Err(ApiError::bad_request(format!(
+                        "strict decoding error: {}",
+                        listed.join(", ")
+                    )));
+                }
+                FieldValidation::Warn => {
+                    warnings.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")))
+                }
+                FieldValidation::Ignore => {}
+            }
+        }
+        let schema_errors = schema.validate(object);
+        if schema.is_builtin() {
+            if let Some(e) = schema_errors
+                .iter()
+                .find(|e| e.kind == FieldErrorKind::TypeInvalid)
+            {
+                return Err(ApiError::bad_request(format!(
+                    "{} in version \"{}\" cannot be handled as a {}: {e}",
+                    rt.kind, rt.version, rt.kind
+                )));
+            }
+        }
+        errors.extend(schema_errors);
+    }
+    if errors.is_empty() {
+        Ok(warnings)
+    } else {
+        Err(invalid(rt, &name, &errors))
+    }
+}
+
+/// 422 Invalid naming every failed field.
+pub(crate) fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> ApiError {
+    let causes = errors
+        .iter()
+        .map(|e| Cause {
+            reason: e.kind.cause_type().to_string(),
+            message: e.to_string(),
+            field: e.field.clone(),
+        })
+        .collect();
+    ApiError::invalid(&rt.group, &rt.kind, &rt.plural, name, causes)
+}

@@ -1,0 +1,642 @@
+//! Create, replace (PUT) and patch (JSON patch, merge patch, server-side apply), for the main resource and the
+//! /status subresource. Every write goes through `store_object`: admit, track ownership, version, persist.
+
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+use super::admit::{check_namespace, conform_to_url, validate};
+use super::read::object_key;
+use super::{meta_str, now_rfc3339, set_resource_version, Cluster, Tx};
+use crate::error::{ApiError, ApiResult, Cause};
+use crate::registry::ResourceType;
+use crate::ssa::{self, SsaError};
+
+/// How unknown fields are treated (`fieldValidation`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FieldValidation {
+    /// Drop them silently.
+    Ignore,
+    /// Drop them and say so in a Warning header (kube-apiserver's default).
+    #[default]
+    Warn,
+    /// Refuse the request.
+    Strict,
+}
+
+/// Which part of the object a write addresses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subresource {
+    /// The object itself (status ignored when the type has a status subresource).
+    Main,
+    /// `/status`: only status changes.
+    Status,
+}
+
+impl Subresource {
+    fn managed_fields_name(self) -> Option<&'static str> {
+        match self {
+            Subresource::Main => None,
+            Subresource::Status => Some("status"),
+        }
+    }
+}
+
+/// The kinds of PATCH.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PatchKind {
+    /// `application/json-patch+json` (RFC 6902).
+    Json,
+    /// `application/merge-patch+json` (RFC 7386).
+    Merge,
+    /// `application/strategic-merge-patch+json`.
+    Strategic,
+    /// `application/apply-patch+yaml`: server-side apply.
+    Apply,
+}
+
+/// Options common to every write.
+#[derive(Debug, Clone, Default)]
+pub struct WriteOptions {
+    /// `dryRun=All`: do everything but store.
+    pub dry_run: bool,
+    /// The field manager (the `fieldManager` parameter, or derived from the User-Agent).
+    pub field_manager: String,
+    /// `fieldValidation`.
+    pub field_validation: FieldValidation,
+    /// `force` (server-side apply only).
+    pub force: bool,
+}
+
+/// The outcome of a write.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The object as stored (or as it would be, in a dry run).
+    pub object: Arc<Value>,
+    /// Whether the write created the object (201 instead of 200).
+    pub created: bool,
+    /// Warnings for the `Warning` response header.
+    pub warnings: Vec<String>,
+}
+
+const GENERATE_NAME_CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
+
+impl Cluster {
+    /// POST: creates an object (a name from generateName when it has none).
+    pub async fn create(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        mut body: Value,
+        opts: &WriteOptions,
+    ) -> ApiResult<Written> {
+        conform_to_url(rt, namespace, &mut body)?;
+        assign_generated_name(&mut body)?;
+        self.transact(opts.dry_run, |tx| {
+            let name = meta_str(&body, "name").unwrap_or_default().to_string();
+            if tx
+                .state
+                .store
+                .get(&object_key(rt, namespace, &name))
+                .is_some()
+            {
+                return Err(ApiError::already_exists(&rt.group, &rt.plural, &name));
+            }
+            store_object(
+                tx,
+                rt,
+                namespace,
+                None,
+                body,
+                opts,
+                Subresource::Main,
+                false,
+            )
+        })
+        .await
+    }
+
+    /// PUT: replaces an object, refusing a stale resourceVersion with 409.
+    pub async fn replace(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        mut body: Value,
+        sub: Subresource,
+        opts: &WriteOptions,
+    ) -> ApiResult<Written> {
+        conform_to_url(rt, namespace, &mut body)?;
+        if meta_str(&body, "name") != Some(name) {
+            return Err(ApiError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ));
+        }
+        self.transact(opts.dry_run, |tx| {
+            let old = existing(tx, rt, namespace, name)?;
+            check_precondition(rt, name, &old, &body)?;
+            store_object(tx, rt, namespace, Some(old), body, opts, sub, false)
+        })
+        .await
+    }
+
+    /// PATCH: JSON patch, merge patch or server-side apply (which creates a missing object).
+    pub async fn patch(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        kind: PatchKind,
+        body: &[u8],
+        sub: Subresource,
+        opts: &WriteOptions,
+    ) -> ApiResult<Written> {
+        match kind {
+            PatchKind::Apply => self.apply(rt, namespace, name, body, sub, opts).await,
+            PatchKind::Strategic if rt.custom => Err(ApiError::unsupported_media_type(
+                "application/strategic-merge-patch+json is not supported for custom resources",
+            )),
+            PatchKind::Strategic => Err(ApiError::unsupported_media_type(
+                "application/strategic-merge-patch+json (not implemented by devcluster yet)",
+            )),
+            PatchKind::Json | PatchKind::Merge => {
+                let patch: Value = serde_json::from_slice(body).map_err(|e| {
+                    ApiError::bad_request(format!("the patch is not valid JSON: {e}"))
+                })?;
+                self.transact(opts.dry_run, |tx| {
+                    let old = existing(tx, rt, namespace, name)?;
+                    let mut new = old.as_ref().clone();
+                    apply_patch(kind, &mut new, &patch)?;
+                    conform_to_url(rt, namespace, &mut new)?;
+                    if meta_str(&new, "name") != Some(name) {
+                        return Err(ApiError::bad_request(
+                            "a patch may not change metadata.name",
+                        ));
+                    }
+                    check_precondition(rt, name, &old, &new)?;
+                    store_object(tx, rt, namespace, Some(old), new, opts, sub, false)
+                })
+                .await
+            }
+        }
+    }
+
+    async fn apply(
+        &self,
+        rt: &ResourceType,
+        namespace: &str,
+        name: &str,
+        body: &[u8],
+        sub: Subresource,
+        opts: &WriteOptions,
+    ) -> ApiResult<Written> {
+        if opts.field_manager.is_empty() {
+            return Err(ApiError::bad_request(
+                "PATCH requests with apply content type require fieldManager",
+            ));
+        }
+        let mut config = parse_apply_body(body)?;
+        conform_to_url(rt, namespace, &mut config)?;
+        if meta_str(&config, "name") != Some(name) {
+            return Err(ApiError::bad_request(
+                "the name of the object does not match the name on the URL",
+            ));
+        }
+        self.transact(opts.dry_run, |tx| {
+            let live = tx
+                .state
+                .store
+                .get(&object_key(rt, namespace, name))
+                .cloned();
+            if live.is_none() {
+                if sub == Subresource::Status {
+                    return Err(ApiError::not_found(&rt.group, &rt.plural, name));
+                }
+                check_namespace(tx.state, rt, namespace)?;
+            }
+            if let Some(live) = &live {
+                check_precondition(rt, name, live, &config)?;
+            }
+            restrict_to_subresource(rt, sub, &mut config, None);
+            let mut warnings = prune_config(tx, rt, &mut config, opts)?;
+            let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
+            let merged = ssa::apply(
+                shape,
+                live.as_deref(),
+                &config,
+                &opts.field_manager,
+                sub.managed_fields_name(),
+                opts.force,
+                &now_rfc3339(),
+            )
+            .map_err(|e| ssa_error(rt, name, e))?;
+            let mut written = store_object(tx, rt, namespace, live, merged, opts, sub, true)?;
+            warnings.append(&mut written.warnings);
+            written.warnings = warnings;
+            Ok(written)
+        })
+        .await
+    }
+}
+
+/// The one path every change of an object takes: subresource rules, admission, ownership, versioning,
+/// no-op detection, finalization, then the store.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn store_object(
+    tx: &mut Tx<'_>,
+    rt: &ResourceType,
+    namespace: &str,
+    old: Option<Arc<Value>>,
+    mut new: Value,
+    opts: &WriteOptions,
+    sub: Subresource,
+    ownership_tracked: bool,
+) -> ApiResult<Written> {
+    let name = meta_str(&new, "name").unwrap_or_default().to_string();
+    if old.is_none() {
+        check_namespace(tx.state, rt, namespace)?;
+        apply_create_defaults(rt, &mut new);
+    }
+    restrict_to_subresource(rt, sub, &mut new, old.as_deref());
+    let warnings = validate(tx.state, rt, &mut new, opts.field_validation)?;
+    let now = now_rfc3339();
+    if !ownership_tracked {
+        let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
+        ssa::track_update(
+            shape,
+            old.as_deref(),
+            &mut new,
+            &opts.field_manager,
+            sub.managed_fields_name(),
+            &now,
+        )
+        .map_err(|e| ssa_error(rt, &name, e))?;
+    }
+    stamp(&mut new, old.as_deref(), &now);
+    if let Some(old) = &old {
+        if **old == new {
+            return Ok(Written {
+                object: old.clone(),
+                created: false,
+                warnings,
+            });
+        }
+    }
+    let key = object_key(rt, namespace, &name);
+    if is_finalized(&new) {
+        let gone = tx.remove(key, new);
+        return Ok(Written {
+            object: gone,
+            created: false,
+            warnings,
+        });
+    }
+    if !tx.dry_run() {
+        let rv = tx.next_rv();
+        set_resource_version(&mut new, rv);
+    }
+    let created = old.is_none();
+    let object = tx.put(rt, key, new, old);
+    Ok(Written {
+        object,
+        created,
+        warnings,
+    })
+}
+
+/// The stored object, or 404.
+pub(crate) fn existing(
+    tx: &Tx<'_>,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+) -> ApiResult<Arc<Value>> {
+    tx.state
+        .store
+        .get(&object_key(rt, namespace, name))
+        .cloned()
+        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
+}
+
+/// A write that names a resourceVersion must name the current one.
+fn check_precondition(rt: &ResourceType, name: &str, old: &Value, new: &Value) -> ApiResult<()> {
+    match (meta_str(new, "resourceVersion"), meta_str(old, "resourceVersion")) {
+        (Some(want), Some(have)) if !want.is_empty() && want != have => Err(ApiError::conflict(format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            qualified_plural(rt)
+        ))
+        .about(&rt.group, &rt.plural, name)),
+        _ => Ok(()),
+    }
+}
+
+fn qualified_plural(rt: &ResourceType) -> String {
+    if rt.group.is_empty() {
+        rt.plural.clone()
+    } else {
+        format!("{}.{}", rt.plural, rt.group)
+    }
+}
+
+/// With a status subresource, the main endpoint keeps the stored status and /status keeps everything else.
+fn restrict_to_subresource(
+    rt: &ResourceType,
+    sub: Subresource,
+    new: &mut Value,
+    old: Option<&Value>,
+) {
+    if !rt.status {
+        return;
+    }
+    let Some(map) = new.as_object_mut() else {
+        return;
+    };
+    match sub {
+        Subresource::Main => match old.and_then(|o| o.get("status")) {
+            Some(status) => {
+                map.insert("status".into(), status.clone());
+            }
+            None => {
+                map.remove("status");
+            }
+        },
+        Subresource::Status => {
+            let status = map.remove("status");
+            match old {
+                Some(old) => {
+                    let mut base = old.clone();
+                    if let (Some(base_map), Some(meta)) =
+                        (base.as_object_mut(), map.get("metadata"))
+                    {
+                        // Status writes may carry a resourceVersion precondition; nothing else of metadata.
+                        if let Some(rv) = meta.get("resourceVersion") {
+                            if let Some(m) =
+                                base_map.get_mut("metadata").and_then(Value::as_object_mut)
+                            {
+                                m.insert("resourceVersion".into(), rv.clone());
+                            }
+                        }
+                        match status {
+                            Some(s) => base_map.insert("status".into(), s),
+                            None => base_map.remove("status"),
+                        };
+                    }
+                    *new = base;
+                }
+                None => {
+                    map.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata");
+                    if let Some(s) = status {
+                        map.insert("status".into(), s);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Defaults kube-apiserver sets on creation of some kinds.
+fn apply_create_defaults(rt: &ResourceType, object: &mut Value) {
+    let Some(map) = object.as_object_mut() else {
+        return;
+    };
+    match (rt.group.as_str(), rt.kind.as_str()) {
+        ("", "Namespace") => {
+            let spec = map
+                .entry("spec")
+                .or_insert_with(|| Value::Object(Map::new()));
+            if let Some(spec) = spec.as_object_mut() {
+                spec.entry("finalizers")
+                    .or_insert_with(|| serde_json::json!(["kubernetes"]));
+            }
+            map.insert("status".into(), serde_json::json!({"phase": "Active"}));
+        }
+        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
+            add_finalizer(object, crate::controllers::CRD_CLEANUP_FINALIZER);
+        }
+        _ => {}
+    }
+}
+
+/// Adds a finalizer to metadata.finalizers unless present.
+pub(crate) fn add_finalizer(object: &mut Value, finalizer: &str) {
+    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    let list = meta
+        .entry("finalizers")
+        .or_insert_with(|| Value::Array(Vec::new()));
+    if let Some(list) = list.as_array_mut() {
+        if !list.iter().any(|f| f.as_str() == Some(finalizer)) {
+            list.push(Value::String(finalizer.to_string()));
+        }
+    }
+}
+
+/// Sets uid, creationTimestamp and generation (bumped only when something besides metadata and status changed);
+/// keeps fields clients may not change.
+fn stamp(new: &mut Value, old: Option<&Value>, now: &str) {
+    let spec_changed = old.is_none_or(|o| !same_spec(o, new));
+    let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    match old.and_then(|o| o.get("metadata")) {
+        Some(old_meta) => {
+            for field in [
+                "uid",
+                "creationTimestamp",
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "resourceVersion",
+            ] {
+                match old_meta.get(field) {
+                    Some(v) => meta.insert(field.into(), v.clone()),
+                    None => meta.remove(field),
+                };
+            }
+            let generation = old_meta
+                .get("generation")
+                .and_then(Value::as_i64)
+                .unwrap_or(1);
+            meta.insert(
+                "generation".into(),
+                (generation + i64::from(spec_changed)).into(),
+            );
+        }
+        None => {
+            meta.insert(
+                "uid".into(),
+                Value::String(uuid::Uuid::new_v4().to_string()),
+            );
+            meta.insert("creationTimestamp".into(), Value::String(now.to_string()));
+            meta.insert("generation".into(), 1.into());
+            for field in [
+                "deletionTimestamp",
+                "deletionGracePeriodSeconds",
+                "resourceVersion",
+            ] {
+                meta.remove(field);
+            }
+        }
+    }
+    meta.remove("selfLink");
+}
+
+/// Whether two objects are equal outside metadata and status.
+fn same_spec(a: &Value, b: &Value) -> bool {
+    let strip = |v: &Value| -> Map<String, Value> {
+        v.as_object()
+            .map(|m| {
+                m.iter()
+                    .filter(|(k, _)| *k != "metadata" && *k != "status")
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    strip(a) == strip(b)
+}
+
+/// An object being deleted whose finalizers are all gone is removed.
+/// A namespace also waits for its `spec.finalizers` (the namespace controller empties them).
+pub(crate) fn is_finalized(object: &Value) -> bool {
+    let empty = |pointer: &str| {
+        object
+            .pointer(pointer)
+            .and_then(Value::as_array)
+            .is_none_or(|f| f.is_empty())
+    };
+    object.pointer("/metadata/deletionTimestamp").is_some()
+        && empty("/metadata/finalizers")
+        && (object.get("kind").and_then(Value::as_str) != Some("Namespace")
+            || empty("/spec/finalizers"))
+}
+
+fn assign_generated_name(body: &mut Value) -> ApiResult<()> {
+    let meta = body.get_mut("metadata").and_then(Value::as_object_mut);
+    let Some(meta) = meta else { return Ok(()) };
+    let has_name = meta
+        .get("name")
+        .and_then(Value::as_str)
+        .is_some_and(|n| !n.is_empty());
+    if has_name {
+        return Ok(());
+    }
+    let Some(prefix) = meta.get("generateName").and_then(Value::as_str) else {
+        return Err(ApiError::invalid(
+            "",
+            "",
+            "",
+            "",
+            vec![Cause {
+                reason: "FieldValueRequired".into(),
+                message: "metadata.name: Required value: name or generateName is required".into(),
+                field: "metadata.name".into(),
+            }],
+        ));
+    };
+    let suffix: String = uuid::Uuid::new_v4()
+        .as_bytes()
+        .iter()
+        .take(5)
+        .map(|b| GENERATE_NAME_CHARS[usize::from(*b) % GENERATE_NAME_CHARS.len()] as char)
+        .collect();
+    let name = format!("{prefix}{suffix}");
+    meta.insert("name".into(), Value::String(name));
+    Ok(())
+}
+
+fn apply_patch(kind: PatchKind, target: &mut Value, patch: &Value) -> ApiResult<()> {
+    match kind {
+        PatchKind::Merge => {
+            if !patch.is_object() {
+                return Err(ApiError::bad_request("a merge patch must be a JSON object"));
+            }
+            json_patch::merge(target, patch);
+            Ok(())
+        }
+        PatchKind::Json => {
+            let ops: json_patch::Patch = serde_json::from_value(patch.clone())
+                .map_err(|e| ApiError::bad_request(format!("the JSON patch is not valid: {e}")))?;
+            json_patch::patch(target, &ops).map_err(|e| {
+                ApiError::invalid(
+                    "",
+                    "",
+                    "",
+                    "",
+                    vec![Cause {
+                        reason: "FieldValueInvalid".into(),
+                        message: format!("the JSON patch could not be applied: {e}"),
+                        field: String::new(),
+                    }],
+                )
+            })
+        }
+        PatchKind::Strategic | PatchKind::Apply => {
+            Err(ApiError::unsupported_media_type("unexpected patch type"))
+        }
+    }
+}
+
+/// Parses an apply body: YAML or JSON (JSON is YAML).
+fn parse_apply_body(body: &[u8]) -> ApiResult<Value> {
+    let text = std::str::from_utf8(body)
+        .map_err(|_| ApiError::bad_request("the apply configuration is not UTF-8"))?;
+    let trimmed = text.trim_start();
+    let parsed: Result<Value, String> = if trimmed.starts_with('{') {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    } else {
+        serde_saphyr::from_str(text).map_err(|e| e.to_string())
+    };
+    let config = parsed.map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
+    if !config.is_object() {
+        return Err(ApiError::bad_request(
+            "the apply configuration must be an object",
+        ));
+    }
+    Ok(config)
+}
+
+/// Prunes unknown fields from an applied configuration (or refuses them under Strict).
+fn prune_config(
+    tx: &Tx<'_>,
+    rt: &ResourceType,
+    config: &mut Value,
+    opts: &WriteOptions,
+) -> ApiResult<Vec<String>> {
+    let Some(schema) = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind) else {
+        return Ok(Vec::new());
+    };
+    let unknown = schema.prune(config);
+    let listed: Vec<String> = unknown
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    match opts.field_validation {
+        FieldValidation::Strict if !listed.is_empty() => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            listed.join(", ")
+        ))),
+        FieldValidation::Warn => Ok(listed),
+        _ => Ok(Vec::new()),
+    }
+}
+
+fn ssa_error(rt: &ResourceType, name: &str, e: SsaError) -> ApiError {
+    match e {
+        SsaError::Conflicts(conflicts) => {
+            let causes = conflicts
+                .iter()
+                .map(|c| Cause {
+                    reason: "FieldManagerConflict".into(),
+                    message: c.message(),
+                    field: c.field.clone(),
+                })
+                .collect();
+            let message = SsaError::Conflicts(conflicts).to_string();
+            ApiError::conflict(message)
+                .about(&rt.group, &rt.plural, name)
+                .with_causes(causes)
+        }
+        other => ApiError::bad_request(other.to_string()),
+    }
+}
