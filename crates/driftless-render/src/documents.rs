@@ -147,7 +147,7 @@ fn parse_yaml_documents(file: &str, text: &str) -> Result<Vec<Value>, ParseError
             file: file.to_owned(),
             line: location.as_ref().map_or(0, |l| l.line()),
             column: location.as_ref().map_or(0, |l| l.column()),
-            message: first_line(&err.to_string()),
+            message: parser_message(&err.to_string()),
         }
     })
 }
@@ -168,8 +168,18 @@ fn parse_json_document(file: &str, text: &str) -> Result<Value, ParseError> {
     })
 }
 
-fn first_line(message: &str) -> String {
-    message.lines().next().unwrap_or_default().to_owned()
+/// The first line of the parser's message, without the `error: line N column M: `
+/// prefix it repeats (the location is carried separately).
+fn parser_message(message: &str) -> String {
+    let line = message.lines().next().unwrap_or_default();
+    let line = line.strip_prefix("error: ").unwrap_or(line);
+    match line
+        .strip_prefix("line ")
+        .and_then(|rest| rest.split_once(": "))
+    {
+        Some((location, text)) if location.contains(" column ") => text.to_owned(),
+        _ => line.to_owned(),
+    }
 }
 
 fn json_type_name(value: &Value) -> &'static str {
@@ -228,6 +238,15 @@ mod tests {
             }
             other => panic!("unexpected {other}"),
         }
+    }
+
+    #[test]
+    fn location_is_not_repeated_in_the_message() {
+        let err = yaml("a: [b\n").unwrap_err();
+        let text = err.to_string();
+        assert!(text.starts_with("f.yaml:"), "{text}");
+        assert!(!text.contains("column"), "{text}");
+        assert_eq!(parser_message("something odd"), "something odd");
     }
 
     #[test]

@@ -15,6 +15,7 @@ mod documents;
 mod helm;
 mod jsonnet;
 mod kustomize;
+mod output;
 mod subprocess;
 mod validate;
 
@@ -32,6 +33,7 @@ pub use documents::{parse_manifests, Format, ParseError};
 pub use helm::{HelmCommand, HelmError, Release};
 pub use jsonnet::JsonnetError;
 pub use kustomize::{KustomizeCommand, KustomizeError, KustomizeTool, Kustomizer};
+pub use output::{to_json_list, to_yaml_stream, OutputError};
 pub use subprocess::RunError;
 pub use validate::{validate, ValidationError};
 
