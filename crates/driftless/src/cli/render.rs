@@ -183,7 +183,7 @@ pub fn source_spec(args: &RenderArgs) -> SourceSpec {
         target_revision: args.revision.clone().unwrap_or_default(),
         path: args.path.clone(),
         directory: directory_source(args),
-        kustomize: (args.kustomize || args.allow_remote_bases).then(|| KustomizeSource {
+        kustomize: (args.kustomize || args.allow_remote_bases).then_some(KustomizeSource {
             allow_remote_bases: args.allow_remote_bases,
         }),
         jsonnet: None,
