@@ -1,147 +1,8 @@
-//! Scenarios of server-side apply and update tracking over a Deployment-like and a ConfigMap-like
-//! schema.
+//! Server-side apply: merging, ownership, pruning, conflicts.
 
 use serde_json::{json, Value};
 
 use super::*;
-use crate::shape::{ListType, Shape};
-
-/// A small hand-written schema: Deployment (containers by name, ports by containerPort+protocol,
-/// finalizers a set, args atomic, selector an atomic map) and ConfigMap data.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum T {
-    Object,
-    Spec,
-    Template,
-    PodMeta,
-    PodSpec,
-    Containers,
-    Container,
-    Ports,
-    Port,
-    Args,
-    Selector,
-    Strategy,
-    StringMap,
-    Scalar,
-}
-
-impl Shape for T {
-    fn field(self, name: &str) -> Option<T> {
-        use T::*;
-        let t = match (self, name) {
-            (Object, "spec") => Spec,
-            (Object, "data") => StringMap,
-            (Spec, "replicas" | "paused" | "minReadySeconds") => Scalar,
-            (Spec, "selector") => Selector,
-            (Spec, "template") => Template,
-            (Spec, "strategy") => Strategy,
-            (Strategy, "type") => Scalar,
-            (Template, "metadata") => PodMeta,
-            (Template, "spec") => PodSpec,
-            (PodMeta, "labels") => StringMap,
-            (PodSpec, "containers") => Containers,
-            (PodSpec, "nodeSelector") => StringMap,
-            (Container, "name" | "image") => Scalar,
-            (Container, "args") => Args,
-            (Container, "ports") => Ports,
-            (Port, "containerPort" | "protocol" | "name") => Scalar,
-            (StringMap | Selector, _) => Scalar,
-            _ => return None,
-        };
-        Some(t)
-    }
-    fn items(self) -> Option<T> {
-        match self {
-            T::Containers => Some(T::Container),
-            T::Ports => Some(T::Port),
-            T::Args => Some(T::Scalar),
-            _ => None,
-        }
-    }
-    fn list_type(self) -> ListType {
-        match self {
-            T::Containers => ListType::Map(vec!["name".into()]),
-            T::Ports => ListType::Map(vec!["containerPort".into(), "protocol".into()]),
-            _ => ListType::Atomic,
-        }
-    }
-    fn is_atomic(self) -> bool {
-        self == T::Selector
-    }
-    fn patch_merge_key(self) -> Option<String> {
-        None
-    }
-    fn patch_strategies(self) -> Vec<String> {
-        Vec::new()
-    }
-}
-
-const T1: &str = "2026-11-25T15:00:00Z";
-const T2: &str = "2026-11-25T16:00:00Z";
-const T3: &str = "2026-11-25T17:00:00Z";
-
-fn deployment(replicas: i64, image: &str) -> Value {
-    json!({
-        "apiVersion": "apps/v1", "kind": "Deployment",
-        "metadata": {"name": "web", "namespace": "default", "labels": {"app": "web"}},
-        "spec": {
-            "replicas": replicas,
-            "selector": {"matchLabels": {"app": "web"}},
-            "template": {
-                "metadata": {"labels": {"app": "web"}},
-                "spec": {"containers": [{"name": "app", "image": image, "ports": [{"containerPort": 80, "protocol": "TCP"}]}]}
-            }
-        }
-    })
-}
-
-fn config_map(data: Value) -> Value {
-    json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm", "namespace": "default"}, "data": data})
-}
-
-fn ssa(live: Option<&Value>, config: &Value, manager: &str, now: &str) -> Result<Value, SsaError> {
-    apply(Some(T::Object), live, config, manager, None, false, now)
-}
-
-fn force(live: &Value, config: &Value, manager: &str) -> Value {
-    apply(Some(T::Object), Some(live), config, manager, None, true, T3).unwrap()
-}
-
-fn update(old: Option<&Value>, mut new: Value, manager: &str) -> Value {
-    track_update(Some(T::Object), old, &mut new, manager, None, T2).unwrap();
-    new
-}
-
-/// The fieldsV1 of `manager`'s entry, or panics.
-fn fields_of_manager(object: &Value, manager: &str) -> Value {
-    entry(object, manager).expect(manager)["fieldsV1"].clone()
-}
-
-fn entry<'a>(object: &'a Value, manager: &str) -> Option<&'a Value> {
-    object["metadata"]["managedFields"]
-        .as_array()?
-        .iter()
-        .find(|e| e["manager"] == manager)
-}
-
-fn managers(object: &Value) -> Vec<String> {
-    object["metadata"]["managedFields"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .map(|e| e["manager"].as_str().unwrap().to_string())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-fn conflicts(result: Result<Value, SsaError>) -> Vec<Conflict> {
-    match result {
-        Err(SsaError::Conflicts(c)) => c,
-        other => panic!("expected conflicts, got {other:?}"),
-    }
-}
 
 #[test]
 fn apply_creates_the_object_with_kube_fields_v1() {
@@ -325,25 +186,6 @@ fn containers_from_two_managers_merge_by_name() {
 }
 
 #[test]
-fn a_dropped_element_stays_while_another_manager_owns_a_field_in_it() {
-    let obj = ssa(None, &deployment(3, "nginx:1"), "a", T1).unwrap();
-    let mut patched = obj.clone();
-    patched["spec"]["template"]["spec"]["containers"][0]["image"] = json!("nginx:2");
-    let obj = update(Some(&obj), patched, "kubectl-set");
-    assert_eq!(
-        fields_of_manager(&obj, "kubectl-set"),
-        json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"app\"}": {"f:image": {}}}}}}})
-    );
-    let mut a2 = deployment(3, "nginx:1");
-    a2["spec"]["template"]["spec"]["containers"] = json!([]);
-    let obj = ssa(Some(&obj), &a2, "a", T3).unwrap();
-    assert_eq!(
-        obj["spec"]["template"]["spec"]["containers"],
-        json!([{"name": "app", "image": "nginx:2"}])
-    );
-}
-
-#[test]
 fn list_order_follows_structured_merge_diff() {
     let list = |names: &[&str]| -> Value {
         let containers: Vec<Value> = names
@@ -436,124 +278,6 @@ fn args_are_atomic_and_replaced_whole() {
         obj["spec"]["template"]["spec"]["containers"][0]["args"],
         json!(["--c"])
     );
-}
-
-#[test]
-fn a_merge_patch_of_replicas_then_an_apply_of_other_replicas_conflicts_with_the_updater() {
-    let obj = ssa(None, &deployment(3, "nginx:1"), "kubectl", T1).unwrap();
-    let mut patched = obj.clone();
-    patched["spec"]["replicas"] = json!(7);
-    let obj = update(Some(&obj), patched, "kubectl-patch");
-    let e = entry(&obj, "kubectl-patch").unwrap();
-    assert_eq!(e["operation"], "Update");
-    assert_eq!(e["time"], T2);
-    assert_eq!(e["fieldsV1"], json!({"f:spec": {"f:replicas": {}}}));
-    assert!(fields_of_manager(&obj, "kubectl")["f:spec"]
-        .get("f:replicas")
-        .is_none());
-
-    let found = conflicts(ssa(Some(&obj), &deployment(3, "nginx:1"), "kubectl", T3));
-    assert_eq!(found.len(), 1);
-    assert_eq!(
-        found[0].message(),
-        r#"conflict with "kubectl-patch" using apps/v1"#
-    );
-    assert_eq!(found[0].api_version, "apps/v1");
-    // Applying the value the updater set is not a conflict: ownership is shared again.
-    let shared = ssa(Some(&obj), &deployment(7, "nginx:1"), "kubectl", T3).unwrap();
-    assert!(fields_of_manager(&shared, "kubectl")["f:spec"]
-        .get("f:replicas")
-        .is_some());
-    assert!(entry(&shared, "kubectl-patch").is_some());
-}
-
-#[test]
-fn an_update_that_creates_owns_everything_with_kube_markers() {
-    let mut cm = config_map(json!({"a": "1"}));
-    cm["metadata"]["labels"] = json!({"x": "y"});
-    let obj = update(None, cm, "kubectl-create");
-    assert_eq!(
-        fields_of_manager(&obj, "kubectl-create"),
-        json!({"f:data": {".": {}, "f:a": {}}, "f:metadata": {"f:labels": {".": {}, "f:x": {}}}})
-    );
-}
-
-#[test]
-fn an_update_adding_an_element_owns_its_keys_itself_and_its_leaves() {
-    let obj = ssa(None, &deployment(3, "nginx:1"), "a", T1).unwrap();
-    let mut new = obj.clone();
-    new["spec"]["template"]["spec"]["containers"]
-        .as_array_mut()
-        .unwrap()
-        .push(json!({"name": "debug", "image": "busybox"}));
-    let obj = update(Some(&obj), new, "kubectl-edit");
-    assert_eq!(
-        fields_of_manager(&obj, "kubectl-edit"),
-        json!({"f:spec": {"f:template": {"f:spec": {"f:containers": {"k:{\"name\":\"debug\"}": {".": {}, "f:image": {}, "f:name": {}}}}}}})
-    );
-}
-
-#[test]
-fn an_update_removing_a_field_takes_it_from_everyone_and_no_change_keeps_the_time() {
-    let obj = ssa(None, &deployment(3, "nginx:1"), "a", T1).unwrap();
-    let mut new = obj.clone();
-    new["spec"].as_object_mut().unwrap().remove("replicas");
-    let obj = update(Some(&obj), new, "kubectl-edit");
-    assert!(fields_of_manager(&obj, "a")["f:spec"]
-        .get("f:replicas")
-        .is_none());
-    assert!(
-        entry(&obj, "kubectl-edit").is_none(),
-        "removing owns nothing"
-    );
-    let same = update(Some(&obj), obj.clone(), "kubectl-edit");
-    assert_eq!(same, obj);
-}
-
-#[test]
-fn label_ownership_moves_with_a_label_update_and_back_with_force() {
-    let obj = ssa(None, &deployment(3, "nginx:1"), "a", T1).unwrap();
-    let mut labelled = obj.clone();
-    labelled["metadata"]["labels"]["app"] = json!("other");
-    labelled["metadata"]["labels"]["team"] = json!("x");
-    let obj = update(Some(&obj), labelled, "kubectl-label");
-    assert_eq!(
-        fields_of_manager(&obj, "kubectl-label"),
-        json!({"f:metadata": {"f:labels": {"f:app": {}, "f:team": {}}}})
-    );
-    let found = conflicts(ssa(Some(&obj), &deployment(3, "nginx:1"), "a", T2));
-    assert_eq!(found[0].field, ".metadata.labels.app");
-    let obj = force(&obj, &deployment(3, "nginx:1"), "a");
-    assert_eq!(
-        obj["metadata"]["labels"],
-        json!({"app": "web", "team": "x"})
-    );
-    assert_eq!(
-        fields_of_manager(&obj, "kubectl-label"),
-        json!({"f:metadata": {"f:labels": {"f:team": {}}}})
-    );
-}
-
-#[test]
-fn sent_managed_fields_replace_or_reset_the_old_ones() {
-    let obj = ssa(None, &config_map(json!({"a": "1"})), "a", T1).unwrap();
-    let mut reset = obj.clone();
-    reset["metadata"]["managedFields"] = json!([{}]);
-    let cleared = update(Some(&obj), reset, "kubectl-patch");
-    assert!(
-        cleared["metadata"].get("managedFields").is_none(),
-        "{cleared}"
-    );
-
-    let mut edited = obj.clone();
-    edited["metadata"]["managedFields"][0]["manager"] = json!("renamed");
-    let renamed = update(Some(&obj), edited, "kubectl-edit");
-    assert_eq!(managers(&renamed), ["renamed"]);
-
-    let mut garbage = obj.clone();
-    garbage["metadata"]["managedFields"] = json!("nonsense");
-    let kept = update(Some(&obj), garbage, "kubectl-edit");
-    assert_eq!(managers(&kept), ["a"]);
 }
 
 #[test]
@@ -692,4 +416,66 @@ fn an_empty_config_gives_up_all_fields() {
     assert!(out.get("data").is_none(), "{out}");
     assert!(out["metadata"].get("managedFields").is_none());
     assert_eq!(out["metadata"]["name"], "cm");
+}
+
+#[test]
+fn ports_from_two_managers_merge_by_container_port_and_protocol() {
+    let obj = ssa(None, &deployment(3, "nginx:1"), "a", T1).unwrap();
+    let b = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app",
+            "ports": [{"containerPort": 80, "protocol": "UDP"}, {"containerPort": 9090, "protocol": "TCP"}]}]}}}});
+    let obj = ssa(Some(&obj), &b, "b", T2).unwrap();
+    let ports = &obj["spec"]["template"]["spec"]["containers"][0]["ports"];
+    assert_eq!(
+        *ports,
+        json!([{"containerPort": 80, "protocol": "TCP"}, {"containerPort": 80, "protocol": "UDP"}, {"containerPort": 9090, "protocol": "TCP"}])
+    );
+    let b_ports = &fields_of_manager(&obj, "b")["f:spec"]["f:template"]["f:spec"]["f:containers"]
+        ["k:{\"name\":\"app\"}"]["f:ports"];
+    assert!(
+        b_ports
+            .get("k:{\"containerPort\":80,\"protocol\":\"UDP\"}")
+            .is_some(),
+        "{b_ports}"
+    );
+    assert!(
+        b_ports
+            .get("k:{\"containerPort\":80,\"protocol\":\"TCP\"}")
+            .is_none(),
+        "{b_ports}"
+    );
+}
+
+#[test]
+fn an_appliers_own_update_entry_is_another_owner_as_in_kube() {
+    let obj = ssa(None, &deployment(3, "nginx:1"), "m", T1).unwrap();
+    let mut patched = obj.clone();
+    patched["spec"]["replicas"] = json!(4);
+    let obj = update(Some(&obj), patched, "m");
+    let found = conflicts(ssa(Some(&obj), &deployment(5, "nginx:1"), "m", T3));
+    assert_eq!(found[0].message(), r#"conflict with "m" using apps/v1"#);
+    // Entries are written Apply first, then Update.
+    let ops: Vec<&str> = obj["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["operation"].as_str().unwrap())
+        .collect();
+    assert_eq!(ops, ["Apply", "Update"]);
+}
+
+#[test]
+fn force_takes_fields_from_every_conflicting_manager() {
+    let base = json!({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "cm"}, "data": {"a": "1"}});
+    let obj = ssa(None, &base, "x", T1).unwrap();
+    let obj = ssa(Some(&obj), &config_map(json!({"b": "1"})), "y", T1).unwrap();
+    let wanted = config_map(json!({"a": "2", "b": "2"}));
+    let found = conflicts(ssa(Some(&obj), &wanted, "z", T2));
+    assert_eq!(
+        SsaError::Conflicts(found).to_string(),
+        "Apply failed with 2 conflicts: conflicts with \"x\":\n- .data.a\nconflicts with \"y\":\n- .data.b"
+    );
+    let obj = force(&obj, &wanted, "z");
+    assert_eq!(obj["data"], json!({"a": "2", "b": "2"}));
+    assert_eq!(managers(&obj), ["z"]);
 }
