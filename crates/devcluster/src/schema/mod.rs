@@ -138,12 +138,7 @@ impl SchemaSet {
     }
 
     /// The definition name of a built-in kind (`io.k8s.api.apps.v1.Deployment`).
-    pub fn builtin_definition_name(
-        &self,
-        group: &str,
-        version: &str,
-        kind: &str,
-    ) -> Option<&str> {
+    pub fn builtin_definition_name(&self, group: &str, version: &str, kind: &str) -> Option<&str> {
         self.builtin_kind(group, version, kind)
             .map(|entry| entry.definition.as_str())
     }
