@@ -54,9 +54,7 @@ fn merge_entries<S: Shape>(
     Ok(())
 }
 
-/// Merges the elements of an associative list in structured-merge-diff's order: elements only in
-/// live keep their place, elements shared with the config follow the config's order, and new
-/// elements come where the config puts them relative to the shared ones.
+/// Merges the elements of an associative list, in the order [`merged_order`] gives.
 fn merge_elements<S: Shape>(
     live: &mut Vec<Value>,
     config: &[Value],
@@ -66,59 +64,80 @@ fn merge_elements<S: Shape>(
     let lhs = KeyedList::new(live, kind)?;
     let rhs = KeyedList::new(config, kind)?;
     let mut live_items: Vec<Option<Value>> = std::mem::take(live).into_iter().map(Some).collect();
-    let mut shared = rhs
-        .elements()
-        .iter()
-        .filter(|e| lhs.position(e).is_some())
-        .collect::<Vec<_>>()
-        .into_iter();
-    let mut next_shared = shared.next();
-    let mut merged: BTreeSet<&PathElement> = BTreeSet::new();
     let mut out = Vec::with_capacity(live_items.len().max(config.len()));
-    let (l_len, r_len) = (lhs.elements().len(), rhs.elements().len());
-    let (mut l, mut r) = (0, 0);
-    while l < l_len || r < r_len {
-        if l < l_len && r < r_len {
-            let pe = &lhs.elements()[l];
-            if *pe == rhs.elements()[r] {
-                merged.insert(pe);
-                out.push(merged_item(&lhs, &mut live_items, &config[r], pe, item_ty)?);
-                l += 1;
-                r += 1;
-                next_shared = shared.next();
-                continue;
-            }
-            if rhs.position(pe).is_some() && next_shared.is_some_and(|n| n != pe) {
-                l += 1;
-                continue;
-            }
-        }
-        if l < l_len {
-            let pe = &lhs.elements()[l];
-            if rhs.position(pe).is_none() {
-                if let Some(item) = live_items[l].take() {
-                    out.push(item);
-                }
-                l += 1;
-                continue;
-            }
-            if merged.contains(pe) {
-                l += 1;
-                continue;
-            }
-        }
-        if r < r_len {
-            let pe = &rhs.elements()[r];
-            merged.insert(pe);
-            out.push(merged_item(&lhs, &mut live_items, &config[r], pe, item_ty)?);
-            r += 1;
-            if next_shared == Some(pe) {
-                next_shared = shared.next();
+    for emit in merged_order(&lhs, &rhs) {
+        match emit {
+            Emit::Live(l) => out.extend(live_items[l].take()),
+            Emit::Config(r) => {
+                let element = &rhs.elements()[r];
+                out.push(merged_item(
+                    &lhs,
+                    &mut live_items,
+                    &config[r],
+                    element,
+                    item_ty,
+                )?);
             }
         }
     }
     *live = out;
     Ok(())
+}
+
+/// One element of a merged list: a live element no config element matches, or a config element
+/// (merged into its live counterpart when there is one).
+#[derive(Debug, PartialEq)]
+enum Emit {
+    Live(usize),
+    Config(usize),
+}
+
+/// structured-merge-diff's order for a merged associative list: elements only in live keep their
+/// place, elements shared with the config follow the config's order, and new elements come where
+/// the config puts them relative to the shared ones.
+fn merged_order(lhs: &KeyedList, rhs: &KeyedList) -> Vec<Emit> {
+    let (left, right) = (lhs.elements(), rhs.elements());
+    let mut shared = right.iter().filter(|e| lhs.position(e).is_some());
+    let mut next_shared = shared.next();
+    let mut emitted: BTreeSet<&PathElement> = BTreeSet::new();
+    let mut out = Vec::with_capacity(left.len().max(right.len()));
+    let (mut l, mut r) = (0, 0);
+    while l < left.len() || r < right.len() {
+        if l < left.len() && r < right.len() {
+            if left[l] == right[r] {
+                emitted.insert(&left[l]);
+                out.push(Emit::Config(r));
+                (l, r) = (l + 1, r + 1);
+                next_shared = shared.next();
+                continue;
+            }
+            let in_config = rhs.position(&left[l]).is_some();
+            if in_config && next_shared.is_some_and(|n| *n != left[l]) {
+                l += 1; // a shared element the config wants later
+                continue;
+            }
+        }
+        if l < left.len() {
+            if rhs.position(&left[l]).is_none() {
+                out.push(Emit::Live(l));
+                l += 1;
+                continue;
+            }
+            if emitted.contains(&left[l]) {
+                l += 1;
+                continue;
+            }
+        }
+        if r < right.len() {
+            emitted.insert(&right[r]);
+            out.push(Emit::Config(r));
+            if next_shared == Some(&right[r]) {
+                next_shared = shared.next();
+            }
+            r += 1;
+        }
+    }
+    out
 }
 
 /// The config element `config` merged into the live element with the same key, or taken as is
@@ -223,4 +242,118 @@ fn prune_elements<S: Shape>(
     }
     let mut flags = keep.into_iter();
     items.retain(|_| flags.next().unwrap_or(true));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn order(live: &[&str], config: &[&str]) -> Vec<String> {
+        let values = |names: &[&str]| -> Vec<Value> { names.iter().map(|n| json!(n)).collect() };
+        let (live, config) = (values(live), values(config));
+        let lhs = KeyedList::new(&live, &ListKind::Set).unwrap();
+        let rhs = KeyedList::new(&config, &ListKind::Set).unwrap();
+        merged_order(&lhs, &rhs)
+            .into_iter()
+            .map(|e| match e {
+                Emit::Live(l) => format!("live:{}", live[l].as_str().unwrap()),
+                Emit::Config(r) => format!("config:{}", config[r].as_str().unwrap()),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn merged_order_keeps_live_only_elements_in_place() {
+        assert_eq!(
+            order(&["x", "a"], &["a", "y"]),
+            ["live:x", "config:a", "config:y"]
+        );
+        assert_eq!(
+            order(&["a", "b", "c"], &["a", "b", "c", "d"]),
+            ["config:a", "config:b", "config:c", "config:d"]
+        );
+        assert_eq!(order(&[], &["a"]), ["config:a"]);
+        assert_eq!(order(&["a"], &[]), ["live:a"]);
+    }
+
+    #[test]
+    fn merged_order_follows_the_config_for_shared_elements() {
+        assert_eq!(order(&["a", "b"], &["b", "a"]), ["config:b", "config:a"]);
+        assert_eq!(
+            order(&["a", "b", "c"], &["c", "a"]),
+            ["live:b", "config:c", "config:a"]
+        );
+        assert_eq!(
+            order(&["a", "b"], &["c", "a"]),
+            ["config:c", "config:a", "live:b"]
+        );
+    }
+
+    #[test]
+    fn live_duplicates_collapse_into_the_config_element() {
+        let mut live = json!([{"name": "a", "x": 1}, {"name": "a", "x": 2}, {"name": "b"}]);
+        let config = json!([{"name": "a", "y": 3}]);
+        let kind = ListKind::Map(vec!["name".into()]);
+        let (Value::Array(l), Value::Array(c)) = (&mut live, &config) else {
+            unreachable!()
+        };
+        merge_elements::<Never>(l, c, &kind, Ty::Unknown).unwrap();
+        assert_eq!(live, json!([{"name": "a", "y": 3}, {"name": "b"}]));
+    }
+
+    #[test]
+    fn prune_removes_unowned_fields_and_keeps_element_keys() {
+        let mut value = json!({
+            "metadata": {"name": "x", "ownerReferences": [{"uid": "a", "name": "n", "kind": "K"}]},
+            "spec": {"gone": 1, "kept": 2}
+        });
+        let last = FieldSet::from_fields_v1(&json!({
+            "f:metadata": {"f:ownerReferences": {"k:{\"uid\":\"a\"}": {".": {}, "f:uid": {}, "f:name": {}, "f:kind": {}}}},
+            "f:spec": {"f:gone": {}, "f:kept": {}}
+        }))
+        .unwrap();
+        let other = FieldSet::from_fields_v1(&json!({
+            "f:metadata": {"f:ownerReferences": {"k:{\"uid\":\"a\"}": {"f:kind": {}}}},
+            "f:spec": {"f:kept": {}}
+        }))
+        .unwrap();
+        prune(&mut value, &last, &[&other], Ty::<Never>::Root(None));
+        assert_eq!(
+            value,
+            json!({"metadata": {"name": "x", "ownerReferences": [{"uid": "a", "kind": "K"}]}, "spec": {"kept": 2}})
+        );
+        let nobody = FieldSet::default();
+        prune(&mut value, &last, &[&nobody], Ty::<Never>::Root(None));
+        assert_eq!(
+            value,
+            json!({"metadata": {"name": "x"}}),
+            "metadata itself always stays"
+        );
+    }
+
+    /// A shape with no instances: tests that need no schema.
+    #[derive(Clone, Copy)]
+    enum Never {}
+
+    impl Shape for Never {
+        fn field(self, _: &str) -> Option<Self> {
+            match self {}
+        }
+        fn items(self) -> Option<Self> {
+            match self {}
+        }
+        fn list_type(self) -> crate::shape::ListType {
+            match self {}
+        }
+        fn is_atomic(self) -> bool {
+            match self {}
+        }
+        fn patch_merge_key(self) -> Option<String> {
+            match self {}
+        }
+        fn patch_strategies(self) -> Vec<String> {
+            match self {}
+        }
+    }
 }
