@@ -15,17 +15,14 @@ pub mod controllers;
 pub mod error;
 pub mod events;
 pub mod kubeconfig;
-#[path = "stubs/names.rs"]
 pub mod names;
 #[path = "stubs/openapi.rs"]
 pub mod openapi;
 pub mod persist;
 pub mod registry;
-#[path = "stubs/schema.rs"]
 pub mod schema;
 pub mod selector;
 pub mod shape;
-#[path = "stubs/ssa.rs"]
 pub mod ssa;
 pub mod store;
 
@@ -43,9 +40,6 @@ use crate::registry::Registry;
 use crate::schema::SchemaSet;
 use crate::store::Store;
 
-/// How many recent events a watch can resume from.
-const EVENT_WINDOW: usize = 20_000;
-
 /// Settings of a devcluster.
 #[derive(Debug, Clone)]
 pub struct DevClusterConfig {
@@ -55,6 +49,8 @@ pub struct DevClusterConfig {
     pub data_dir: Option<PathBuf>,
     /// When set, requests must carry this bearer token (and the kubeconfig carries it).
     pub token: Option<String>,
+    /// How many recent events a watch can resume from; older resourceVersions get 410 Expired.
+    pub event_window: usize,
 }
 
 impl Default for DevClusterConfig {
@@ -63,6 +59,7 @@ impl Default for DevClusterConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir: None,
             token: None,
+            event_window: 20_000,
         }
     }
 }
@@ -122,7 +119,10 @@ impl DevCluster {
             None => (None, Loaded::default()),
         };
         let state = initial_state(loaded)?;
-        let hub = Arc::new(Hub::new(EVENT_WINDOW, state.store.resource_version()));
+        let hub = Arc::new(Hub::new(
+            config.event_window,
+            state.store.resource_version(),
+        ));
         let (observers, observed) = mpsc::unbounded_channel();
         let committer = Committer::start(db, hub.clone(), observers);
         let cluster = Arc::new(Cluster::new(state, committer, hub));

@@ -253,11 +253,11 @@ pub(crate) fn store_object(
     ownership_tracked: bool,
 ) -> ApiResult<Written> {
     let name = meta_str(&new, "name").unwrap_or_default().to_string();
+    restrict_to_subresource(rt, sub, &mut new, old.as_deref());
     if old.is_none() {
         check_namespace(tx.state, rt, namespace)?;
         apply_create_defaults(rt, &mut new);
     }
-    restrict_to_subresource(rt, sub, &mut new, old.as_deref());
     let warnings = validate(tx.state, rt, &mut new, opts.field_validation)?;
     let now = now_rfc3339();
     if !ownership_tracked {
