@@ -16,7 +16,8 @@ pub enum Origin {
     /// An applied configuration: duplicate keys are an error.
     Applied,
     /// A subtree an update added: duplicate keys are an error, and a new open map (labels, data)
-    /// is owned itself (`.`) as kube does for maps that did not exist before.
+    /// or associative list (finalizers, ownerReferences) is owned itself (`.`), as kube does for
+    /// such fields that did not exist before.
     Added,
     /// A stored object: duplicates are tolerated.
     Existing,
@@ -56,7 +57,7 @@ pub fn node_fields<S: Shape>(
             ListKind::Atomic => node.mark(),
             kind => {
                 collect_elements(items, &kind, ty.items(), origin, &mut node)?;
-                if !declared {
+                if !declared || origin == Origin::Added {
                     node.mark();
                 }
             }

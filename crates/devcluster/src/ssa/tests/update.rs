@@ -173,3 +173,22 @@ fn duplicate_keys_in_an_updated_object_are_invalid() {
     let err = track_update(Some(T::Object), Some(&obj), &mut new, "m", None, T2).unwrap_err();
     assert!(matches!(err, SsaError::InvalidConfig(_)), "{err}");
 }
+
+#[test]
+fn an_update_adding_finalizers_owns_the_list_and_its_values() {
+    let obj = ssa(None, &config_map(json!({"a": "1"})), "a", T1).unwrap();
+    let mut new = obj.clone();
+    new["metadata"]["finalizers"] = json!(["example.com/x"]);
+    let obj = update(Some(&obj), new, "ctrl");
+    assert_eq!(
+        fields_of_manager(&obj, "ctrl"),
+        json!({"f:metadata": {"f:finalizers": {".": {}, "v:\"example.com/x\"": {}}}})
+    );
+    let mut more = obj.clone();
+    more["metadata"]["finalizers"] = json!(["example.com/x", "example.com/y"]);
+    let obj = update(Some(&obj), more, "other");
+    assert_eq!(
+        fields_of_manager(&obj, "other"),
+        json!({"f:metadata": {"f:finalizers": {"v:\"example.com/y\"": {}}}})
+    );
+}
