@@ -98,6 +98,8 @@ pub(crate) struct Node {
     pub patch_merge_key: Option<Box<str>>,
     pub patch_strategies: Vec<Box<str>>,
     pub rules: &'static [BuiltinRule],
+    /// A resource quantity: strings must parse as one.
+    pub quantity: bool,
 }
 
 impl Node {
@@ -402,6 +404,7 @@ fn finish_builtin(node: &mut Node, path: &str) {
     }
     if path == QUANTITY {
         node.types |= types::NUMBER | types::INTEGER;
+        node.quantity = true;
     }
     let rules = rules_of(path);
     for rule in rules {

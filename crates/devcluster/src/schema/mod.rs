@@ -6,6 +6,7 @@
 mod compile;
 mod error;
 mod prune;
+mod quantity;
 mod rules;
 mod validate;
 

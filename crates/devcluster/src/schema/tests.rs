@@ -259,6 +259,35 @@ fn null_is_unset_for_builtins_but_required_fields_stay_required() {
 }
 
 #[test]
+fn malformed_quantities_are_type_errors() {
+    let mut object = deployment();
+    object["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"] =
+        json!({"cpu": "lots", "memory": "1Gi"});
+    let errors = validate("apps", "v1", "Deployment", &object);
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        vec![format!(
+            "spec.template.spec.containers[0].resources.requests[cpu]: Invalid value: \"lots\": {}",
+            super::quantity::QUANTITY_FORMAT_MESSAGE
+        )]
+    );
+    assert_eq!(errors[0].kind, FieldErrorKind::TypeInvalid);
+}
+
+#[test]
+fn builtin_status_does_not_require_fields_go_would_zero() {
+    let mut object = deployment();
+    object["status"] = json!({"conditions": [{"type": "Available"}], "replicas": 2});
+    assert_eq!(validate("apps", "v1", "Deployment", &object), vec![]);
+    object["status"]["replicas"] = json!("two");
+    let errors = validate("apps", "v1", "Deployment", &object);
+    assert_eq!(
+        fields(&errors),
+        vec![("status.replicas", FieldErrorKind::TypeInvalid)]
+    );
+}
+
+#[test]
 fn enums_of_builtins_are_checked() {
     let mut object = deployment();
     object["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] = json!("Sometimes");

@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::compile::{types, Additional, Arena, Checks, IntFormat, Junctors, Node, NodeId};
 use super::error::{render_value, FieldError, FieldErrorKind};
+use super::quantity::{is_quantity, QUANTITY_FORMAT_MESSAGE};
 use super::rules;
 use crate::shape::ListType;
 
@@ -73,6 +74,9 @@ pub(crate) struct Validator<'a> {
     builtin: bool,
     path: FieldPath,
     errors: Vec<FieldError>,
+    /// Below a built-in object's `status`: Go decodes missing fields as zero values and
+    /// kube-apiserver does not require them there, so neither do we.
+    in_builtin_status: bool,
 }
 
 impl<'a> Validator<'a> {
@@ -83,6 +87,7 @@ impl<'a> Validator<'a> {
             builtin,
             path: FieldPath::new(builtin),
             errors: Vec::new(),
+            in_builtin_status: false,
         }
     }
 
@@ -107,6 +112,14 @@ impl<'a> Validator<'a> {
         }
         if !type_matches(node, value) {
             self.type_error(node, value);
+            return;
+        }
+        if node.quantity && value.as_str().is_some_and(|text| !is_quantity(text)) {
+            self.push(
+                FieldErrorKind::TypeInvalid,
+                Some(value),
+                QUANTITY_FORMAT_MESSAGE,
+            );
             return;
         }
         if node.int_format == IntFormat::Int32 && !fits_int32(value) {
@@ -149,6 +162,31 @@ impl<'a> Validator<'a> {
     }
 
     fn object(&mut self, node: &Node, map: &Map<String, Value>) {
+        if !self.in_builtin_status {
+            self.required(node, map);
+        }
+        if node.embedded_resource {
+            self.embedded_type_meta(map);
+        }
+        for (key, child) in map {
+            if let Some(id) = node.property(key) {
+                let enters_status =
+                    self.builtin && key == "status" && self.path.as_str().is_empty();
+                let outer = self.in_builtin_status;
+                self.in_builtin_status |= enters_status;
+                let mark = self.path.field(key);
+                self.value(id, child);
+                self.path.restore(mark);
+                self.in_builtin_status = outer;
+            } else if let Additional::Schema(id) = node.additional {
+                let mark = self.path.key(key);
+                self.value(id, child);
+                self.path.restore(mark);
+            }
+        }
+    }
+
+    fn required(&mut self, node: &Node, map: &Map<String, Value>) {
         for name in &node.required {
             let missing = match map.get(&**name) {
                 None => true,
@@ -158,20 +196,6 @@ impl<'a> Validator<'a> {
             if missing {
                 let mark = self.path.field(name);
                 self.push(FieldErrorKind::Required, None, "");
-                self.path.restore(mark);
-            }
-        }
-        if node.embedded_resource {
-            self.embedded_type_meta(map);
-        }
-        for (key, child) in map {
-            if let Some(id) = node.property(key) {
-                let mark = self.path.field(key);
-                self.value(id, child);
-                self.path.restore(mark);
-            } else if let Additional::Schema(id) = node.additional {
-                let mark = self.path.key(key);
-                self.value(id, child);
                 self.path.restore(mark);
             }
         }
