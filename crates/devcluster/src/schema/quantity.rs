@@ -23,7 +23,8 @@ pub(crate) fn is_quantity(text: &str) -> bool {
 /// `digits`, `digits.`, `digits.digits` or `.digits`.
 fn is_decimal(number: &str) -> bool {
     let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
-    !(whole.is_empty() && fraction.is_empty()) && !fraction.contains('.')
+    let has_digits = !whole.is_empty() || !fraction.is_empty();
+    has_digits && !fraction.contains('.')
 }
 
 /// `e` or `E`, an optional sign, then at least one digit.
