@@ -1,1 +1,285 @@
-fn main() {}
+//! Benchmark of driftless-source against `git clone --depth 1`, both over git:// from a local
+//! `git daemon`, on a generated repository (default 10,000 files, 1,000 commits).
+//!
+//! Run: `cargo bench -p driftless-source --bench fetch`
+//! Sizes: `BENCH_FILES`, `BENCH_COMMITS`, `BENCH_RUNS`, `BENCH_APPS` environment variables.
+
+#[allow(dead_code)]
+#[path = "../tests/source/support/mod.rs"]
+mod support;
+
+use driftless_source::{Credentials, Repository, Source, SourceConfig};
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use support::daemon::GitDaemon;
+use support::http::{Auth, GitHttpServer};
+use support::sshd::Sshd;
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A Kubernetes-looking file with a pseudo-random payload, so that it compresses like real text.
+fn file_content(file: usize, revision: usize) -> String {
+    let mut state = (file as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ revision as u64;
+    let payload: String = (0..8)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            format!("{state:016x}")
+        })
+        .collect();
+    format!(
+        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cm-{file}\n  namespace: team-{}\n  labels:\n    app: app-{}\ndata:\n  revision: \"{revision}\"\n  payload: \"{payload}\"\n",
+        file / 100,
+        file / 10
+    )
+}
+
+fn file_path(file: usize) -> String {
+    format!("apps/team-{}/app-{}/cm-{file}.yaml", file / 100, file / 10)
+}
+
+/// Builds a bare repository with `git fast-import`: one commit adding `files` files, then
+/// `commits - 1` commits changing 10 files each.
+fn generate(repo: &Path, files: usize, commits: usize) {
+    support::git(
+        repo.parent().unwrap(),
+        &["init", "-q", "--bare", "-b", "main", repo.to_str().unwrap()],
+    );
+    let mut import = Command::new("git")
+        .args(["fast-import", "--quiet"])
+        .env("GIT_DIR", repo)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("git must be installed");
+    let mut stream = std::io::BufWriter::new(import.stdin.take().unwrap());
+    for commit in 0..commits {
+        let message = format!("commit {commit}");
+        writeln!(stream, "commit refs/heads/main").unwrap();
+        writeln!(
+            stream,
+            "committer Bench <bench@example.com> {} +0000",
+            1_700_000_000 + commit
+        )
+        .unwrap();
+        write!(stream, "data {}\n{message}\n", message.len()).unwrap();
+        let changed: Vec<usize> = if commit == 0 {
+            (0..files).collect()
+        } else {
+            (0..10).map(|i| (commit * 37 + i * 1009) % files).collect()
+        };
+        for file in changed {
+            let content = file_content(file, commit);
+            write!(
+                stream,
+                "M 100644 inline {}\ndata {}\n{content}\n",
+                file_path(file),
+                content.len()
+            )
+            .unwrap();
+        }
+    }
+    drop(stream);
+    assert!(import.wait().unwrap().success(), "git fast-import failed");
+    support::git(repo, &["repack", "-a", "-d", "-q"]);
+}
+
+fn git_clone_depth_1(url: &str, into: &Path) -> Duration {
+    let started = Instant::now();
+    let status = Command::new("git")
+        .args([
+            "-c",
+            "protocol.version=2",
+            "clone",
+            "--quiet",
+            "--depth",
+            "1",
+            url,
+        ])
+        .arg(into)
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .status()
+        .unwrap();
+    assert!(status.success(), "git clone failed");
+    started.elapsed()
+}
+
+fn open_source(cache: &Path) -> Arc<Source> {
+    Arc::new(Source::open(SourceConfig::new(cache)).unwrap())
+}
+
+/// Fetches once, then times 50 polls that find nothing new.
+fn poll_times(
+    runtime: &tokio::runtime::Runtime,
+    source: &Source,
+    repo: &Repository,
+) -> Vec<Duration> {
+    runtime.block_on(source.fetch(repo, "main")).unwrap();
+    (0..50)
+        .map(|_| {
+            let started = Instant::now();
+            let (_, _artifact) = runtime.block_on(source.fetch(repo, "main")).unwrap();
+            started.elapsed()
+        })
+        .collect()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
+    samples.sort();
+    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
+    samples[index]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list") {
+        return;
+    }
+    let (files, commits) = (
+        env_number("BENCH_FILES", 10_000),
+        env_number("BENCH_COMMITS", 1_000),
+    );
+    let (runs, apps) = (env_number("BENCH_RUNS", 5), env_number("BENCH_APPS", 100));
+    let work = tempfile::tempdir().unwrap();
+    let root = work.path().join("srv");
+    std::fs::create_dir_all(&root).unwrap();
+    let started = Instant::now();
+    generate(&root.join("bench.git"), files, commits);
+    println!(
+        "generated {files} files, {commits} commits in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let daemon = GitDaemon::start(&root);
+    let url = daemon.url("bench.git");
+    let repo = Repository::new(&url, Credentials::default()).unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let (mut clone_times, mut source_times) = (Vec::new(), Vec::new());
+    for run in 0..runs {
+        clone_times.push(git_clone_depth_1(
+            &url,
+            &work.path().join(format!("clone-{run}")),
+        ));
+        let source = open_source(&work.path().join(format!("cache-{run}")));
+        let started = Instant::now();
+        let (_, artifact) = runtime.block_on(source.fetch(&repo, "main")).unwrap();
+        source_times.push(started.elapsed());
+        assert!(artifact.path().join(file_path(files - 1)).exists());
+    }
+
+    let http = GitHttpServer::start(&root, Auth::default());
+    let sshd = Path::new("/usr/sbin/sshd")
+        .exists()
+        .then(|| Sshd::start(""));
+    let mut remotes = vec![
+        ("git://".to_string(), repo.clone()),
+        (
+            "http:// (test server spawning git http-backend)".to_string(),
+            Repository::new(&http.url("bench.git"), Credentials::default()).unwrap(),
+        ),
+        (
+            "file://".to_string(),
+            Repository::new(
+                &format!("file://{}", root.join("bench.git").display()),
+                Credentials::default(),
+            )
+            .unwrap(),
+        ),
+    ];
+    if let Some(sshd) = &sshd {
+        let credentials = Credentials {
+            identity: Some(sshd.client_key.clone()),
+            known_hosts: Some(sshd.known_hosts.clone()),
+            ..Default::default()
+        };
+        remotes.push((
+            "ssh://".to_string(),
+            Repository::new(&sshd.url(&root.join("bench.git")), credentials).unwrap(),
+        ));
+    }
+    let source = open_source(&work.path().join("cache-polls"));
+    let polls: Vec<(String, Vec<Duration>)> = remotes
+        .iter()
+        .map(|(name, remote)| (name.clone(), poll_times(&runtime, &source, remote)))
+        .collect();
+
+    let shared = open_source(&work.path().join("cache-apps"));
+    let started = Instant::now();
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..apps)
+            .map(|_| {
+                let (shared, repo) = (shared.clone(), repo.clone());
+                tokio::spawn(async move { shared.fetch(&repo, "main").await.map(|(c, _)| c.id) })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap().unwrap();
+        }
+    });
+    let apps_time = started.elapsed();
+    let stats = shared.stats();
+
+    let (clone, ours) = (median(clone_times.clone()), median(source_times.clone()));
+    println!();
+    println!("| measurement | result |");
+    println!("|---|---|");
+    println!(
+        "| `git clone --depth 1` (git://, median of {runs}) | {} |",
+        ms(clone)
+    );
+    println!(
+        "| driftless resolve + fetch + checkout, cold cache (median of {runs}) | {} |",
+        ms(ours)
+    );
+    println!(
+        "| ratio driftless / git clone | {:.2} |",
+        ours.as_secs_f64() / clone.as_secs_f64()
+    );
+    println!(
+        "| all runs, git clone | {} |",
+        clone_times
+            .iter()
+            .map(|d| ms(*d))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    println!(
+        "| all runs, driftless | {} |",
+        source_times
+            .iter()
+            .map(|d| ms(*d))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    for (name, samples) in polls {
+        println!("| no-change poll over {name} (resolve + cached checkout), median / p95 of 50 | {} / {} |", ms(median(samples.clone())), ms(percentile(samples, 0.95)));
+    }
+    println!(
+        "| {apps} concurrent apps on one repository, cold | {} wall; {} ls-remote, {} fetch, {} checkout |",
+        ms(apps_time),
+        stats.listings.load(Ordering::Relaxed),
+        stats.fetches.load(Ordering::Relaxed),
+        stats.checkouts.load(Ordering::Relaxed)
+    );
+}

@@ -5,6 +5,7 @@
 use crate::credentials::Credentials;
 use crate::url::{RepoUrl, Transport};
 use base64::Engine;
+use sha2::{Digest, Sha256};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -226,10 +227,11 @@ impl Remote<'_> {
         git_dir: Option<&Path>,
         args: &[String],
     ) -> Result<String, GitError> {
-        let (extra_config, extra_env, _files) = self.credential_env()?;
+        let transport = self.transport_env(step)?;
         let mut cmd = tokio::process::Command::new("git");
         cmd.env_remove("GIT_ASKPASS").env_remove("SSH_ASKPASS");
-        cmd.envs(isolated_env(&extra_config)).envs(extra_env);
+        cmd.envs(isolated_env(&transport.config))
+            .envs(transport.vars.iter().cloned());
         if let Some(dir) = git_dir {
             cmd.arg("--git-dir").arg(dir);
         }
@@ -262,36 +264,39 @@ impl Remote<'_> {
         Err(classify(step, &self.url.to_string(), &stderr))
     }
 
-    /// The config entries, environment variables and private files that carry the credentials.
-    #[allow(clippy::type_complexity)]
-    fn credential_env(
-        &self,
-    ) -> Result<
-        (
-            Vec<(String, String)>,
-            Vec<(String, String)>,
-            Option<TempDir>,
-        ),
-        GitError,
-    > {
+    /// The config entries, environment variables and private files for one command of `step`.
+    fn transport_env(&self, step: Step) -> Result<TransportEnv, GitError> {
+        let mut env = TransportEnv::default();
         match self.url.transport() {
-            Transport::Http | Transport::Https => {
-                Ok((http_auth_config(self.credentials), Vec::new(), None))
-            }
+            Transport::Http | Transport::Https => env.config = http_auth_config(self.credentials),
             Transport::Ssh => {
-                let (env, files) =
-                    ssh_env(self.credentials, self.scratch, self.timeout).map_err(|e| {
-                        GitError::PrepareCredentials {
-                            source: Arc::new(e),
-                        }
+                let (vars, files) = ssh_env(self.url, self.credentials, self.scratch, self.timeout)
+                    .map_err(|e| GitError::PrepareCredentials {
+                        source: Arc::new(e),
                     })?;
-                Ok((Vec::new(), env, Some(files)))
+                env.vars = vars;
+                env._files = Some(files);
             }
-            Transport::Git | Transport::File | Transport::Local => {
-                Ok((Vec::new(), Vec::new(), None))
+            // Protocol v2 writes its ls-refs request in several small segments, which stall for
+            // the 40 ms delayed-ACK timer on a git:// socket; v0 needs no request to list refs.
+            Transport::Git if step == Step::ListRefs => {
+                env.config = vec![("protocol.version".into(), "0".into())]
             }
+            Transport::Git | Transport::File | Transport::Local => {}
         }
+        Ok(env)
     }
+}
+
+/// What one network command needs beyond the isolated environment.
+#[derive(Default)]
+struct TransportEnv {
+    /// Extra `GIT_CONFIG_*` entries.
+    config: Vec<(String, String)>,
+    /// Extra environment variables.
+    vars: Vec<(String, String)>,
+    /// Private files that must outlive the command.
+    _files: Option<TempDir>,
 }
 
 /// Kills the process group of a git command that is abandoned (timed out or cancelled), so that
@@ -331,6 +336,7 @@ fn http_auth_config(credentials: &Credentials) -> Vec<(String, String)> {
 /// Writes the key, known_hosts and (for a passphrase) an askpass helper into a private temporary
 /// directory, and builds `GIT_SSH_COMMAND` with strict host-key checking unless told otherwise.
 fn ssh_env(
+    url: &RepoUrl,
     credentials: &Credentials,
     scratch: &Path,
     timeout: Duration,
@@ -371,8 +377,45 @@ fn ssh_env(
         }
         _ => ssh.push("-o BatchMode=yes".into()),
     }
+    if let Some(socket) = control_path(url, credentials, scratch) {
+        ssh.push(format!(
+            "-o ControlMaster=auto -o ControlPersist={CONTROL_PERSIST_SECS} -o ControlPath={}",
+            shell_quote(&socket)
+        ));
+    }
     env.push(("GIT_SSH_COMMAND".into(), ssh.join(" ")));
     Ok((env, dir))
+}
+
+/// How long an idle SSH master connection is kept for the next poll.
+const CONTROL_PERSIST_SECS: u64 = 120;
+
+/// The socket of the shared SSH connection for this host and exactly these credentials (so a
+/// different key or known_hosts never rides on another's connection); `None` when the path
+/// would be too long for a Unix socket (ssh appends 17 characters while creating it).
+fn control_path(url: &RepoUrl, credentials: &Credentials, scratch: &Path) -> Option<String> {
+    let mut hasher = Sha256::new();
+    for part in [
+        Some(url.canonical()),
+        credentials.identity.as_deref(),
+        credentials.known_hosts.as_deref(),
+        credentials.password.as_deref(),
+    ] {
+        hasher.update(part.unwrap_or("").as_bytes());
+        hasher.update([0]);
+    }
+    hasher.update([u8::from(credentials.insecure_skip_host_key_check)]);
+    let digest: String = hasher
+        .finalize()
+        .iter()
+        .take(8)
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let path = scratch
+        .join(format!("m-{digest}"))
+        .to_string_lossy()
+        .into_owned();
+    (path.len() + 17 < 104).then_some(path)
 }
 
 /// OpenSSH refuses a key whose last line lacks a newline; Secrets often lose it.

@@ -120,6 +120,7 @@ struct Request {
 fn serve_connection(stream: TcpStream, root: &Path, state: &Arc<Mutex<State>>, auth: &Auth) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut writer = stream;
+    let _ = writer.set_nodelay(true);
     while let Some(request) = read_request(&mut reader) {
         let kind = classify(&request);
         let (status, headers, mut body) = if authorised(&request, auth) {
@@ -325,8 +326,9 @@ fn write_response(
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    writer.write_all(head.as_bytes())?;
-    writer.write_all(body)?;
+    let mut response = head.into_bytes();
+    response.extend_from_slice(body);
+    writer.write_all(&response)?;
     writer.flush()
 }
 
