@@ -100,6 +100,8 @@ pub(crate) struct Node {
     pub rules: &'static [BuiltinRule],
     /// A resource quantity: strings must parse as one.
     pub quantity: bool,
+    /// `default`: the value kube-apiserver fills in when the field is absent.
+    pub default: Option<Box<Value>>,
 }
 
 impl Node {
@@ -277,6 +279,7 @@ impl<'d> Compiler<'d> {
         read_extensions(schema, &mut node, path)?;
         self.read_children(object, &mut node, path)?;
         node.checks = read_checks(object, path)?;
+        node.default = object.get("default").cloned().map(Box::new);
         node.junctors = self.read_junctors(object, path)?;
         if self.builtin {
             finish_builtin(&mut node, path);

@@ -4,6 +4,7 @@
 //! object then walks the precompiled nodes without lookups by name.
 
 mod compile;
+mod default;
 mod error;
 mod prune;
 mod quantity;
@@ -230,6 +231,16 @@ impl<'a> TypeSchema<'a> {
         prune::prune(self.arena, self.node, object, &mut path, &mut removed);
         removed.sort_unstable();
         removed
+    }
+
+    /// Custom resources: fills in the schema's `default`s for absent fields and drops nulls of
+    /// non-nullable fields that have no default, as kube-apiserver does before validating (defaults
+    /// inside inserted defaults apply too). Built-in types are left alone: their defaults are Go
+    /// code upstream and not part of the table.
+    pub fn apply_defaults(self, object: &mut Value) {
+        if !self.builtin {
+            default::apply_defaults(self.arena, self.node, object);
+        }
     }
 
     /// Whether this is a built-in type (wrong JSON types are 400 BadRequest for built-ins, 422 for

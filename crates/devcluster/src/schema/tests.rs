@@ -612,6 +612,61 @@ fn custom_resource_pruning_keeps_preserved_fields() {
 }
 
 #[test]
+fn custom_resource_defaults_fill_absent_fields_and_drop_nulls() {
+    let mut set = builtin();
+    let schema = json!({"type": "object", "properties": {"spec": {
+        "type": "object",
+        "default": {},
+        "properties": {
+            "replicas": {"type": "integer", "default": 1},
+            "mode": {"type": "string", "default": "fast"},
+            "note": {"type": "string"},
+            "keep": {"type": "string", "nullable": true, "default": "x"},
+            "policy": {"type": "object", "default": {"kind": "Retain"}, "properties": {
+                "kind": {"type": "string"}, "days": {"type": "integer", "default": 7}
+            }},
+            "rules": {"type": "array", "items": {"type": "object", "properties": {
+                "action": {"type": "string", "default": "allow"}
+            }}},
+            "limits": {"type": "object", "additionalProperties": {"type": "string"}}
+        }
+    }}});
+    set.set_custom("example.com", "v1", "Policy", &schema)
+        .unwrap();
+    let policy = set.get("example.com", "v1", "Policy").unwrap();
+    let mut object = json!({"apiVersion": "example.com/v1", "kind": "Policy", "metadata": {"name": "p"},
+        "spec": {"mode": null, "note": null, "keep": null, "rules": [{}, {"action": "deny"}], "limits": {"a": null, "b": "1"}}});
+    policy.apply_defaults(&mut object);
+    assert_eq!(
+        object["spec"],
+        json!({
+            "replicas": 1, "mode": "fast", "keep": null,
+            "policy": {"kind": "Retain", "days": 7},
+            "rules": [{"action": "allow"}, {"action": "deny"}],
+            "limits": {"b": "1"}
+        })
+    );
+    let mut empty =
+        json!({"apiVersion": "example.com/v1", "kind": "Policy", "metadata": {"name": "p"}});
+    policy.apply_defaults(&mut empty);
+    assert_eq!(empty["spec"]["replicas"], json!(1));
+    assert_eq!(empty["spec"]["policy"]["days"], json!(7));
+
+    let deployment_schema = builtin();
+    let mut object = deployment();
+    object["spec"]["replicas"] = Value::Null;
+    deployment_schema
+        .get("apps", "v1", "Deployment")
+        .unwrap()
+        .apply_defaults(&mut object);
+    assert_eq!(
+        object["spec"]["replicas"],
+        Value::Null,
+        "built-ins are left alone"
+    );
+}
+
+#[test]
 fn custom_resource_shape() {
     let set = with_widget();
     let spec = set
