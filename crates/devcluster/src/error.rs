@@ -106,9 +106,19 @@ impl ApiError {
         Self::new(409, "Conflict", message)
     }
 
-    /// 422 Invalid: `Deployment.apps "x" is invalid: <causes>`.
-    pub fn invalid(group: &str, kind: &str, plural: &str, name: &str, causes: Vec<Cause>) -> Self {
-        let listed: Vec<String> = causes.iter().map(|c| c.message.clone()).collect();
+    /// 422 Invalid: `Deployment.apps "x" is invalid: <field>: <message>, ...`; `details.kind` is the Kind,
+    /// as kube-apiserver reports it for this error.
+    pub fn invalid(group: &str, kind: &str, name: &str, causes: Vec<Cause>) -> Self {
+        let listed: Vec<String> = causes
+            .iter()
+            .map(|c| {
+                if c.field.is_empty() {
+                    c.message.clone()
+                } else {
+                    format!("{}: {}", c.field, c.message)
+                }
+            })
+            .collect();
         let message = format!(
             "{} \"{name}\" is invalid: {}",
             qualified(group, kind),
@@ -119,7 +129,7 @@ impl ApiError {
             }
         );
         Self::new(422, "Invalid", message)
-            .about(group, plural, name)
+            .about(group, kind, name)
             .with_causes(causes)
     }
 

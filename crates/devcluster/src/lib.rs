@@ -16,7 +16,6 @@ pub mod error;
 pub mod events;
 pub mod kubeconfig;
 pub mod names;
-#[path = "stubs/openapi.rs"]
 pub mod openapi;
 pub mod persist;
 pub mod registry;

@@ -47,9 +47,11 @@ pub fn write_options(q: &Query, headers: &HeaderMap) -> ApiResult<WriteOptions> 
         None | Some("") | Some("Warn") => FieldValidation::Warn,
         Some("Strict") => FieldValidation::Strict,
         Some("Ignore") => FieldValidation::Ignore,
-        Some(other) => return Err(ApiError::bad_request(format!(
+        Some(other) => {
+            return Err(ApiError::bad_request(format!(
             "fieldValidation parameter unsupported: {other}, must be one of Ignore, Warn, Strict"
-        ))),
+        )))
+        }
     };
     let field_manager = match q.get("fieldManager").filter(|m| !m.is_empty()) {
         Some(m) if m.len() > 128 => {
@@ -58,6 +60,11 @@ pub fn write_options(q: &Query, headers: &HeaderMap) -> ApiResult<WriteOptions> 
             ))
         }
         Some(m) => m.clone(),
+        None if content_type(headers).starts_with("application/apply-patch") => {
+            return Err(ApiError::bad_request(
+                "PATCH requests with apply content type require fieldManager",
+            ))
+        }
         None => manager_from_user_agent(headers),
     };
     Ok(WriteOptions {

@@ -114,9 +114,9 @@ fn start_of(q: &params::Query) -> ApiResult<Start> {
     let rv = q.get("resourceVersion").map(String::as_str).unwrap_or("");
     if flag(q, "sendInitialEvents") {
         if q.get("resourceVersionMatch").map(String::as_str) != Some("NotOlderThan") {
-            return Err(ApiError::invalid("", "", "", "", vec![crate::error::Cause {
-                reason: "FieldValueInvalid".into(),
-                message: "sendInitialEvents: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
+            return Err(ApiError::invalid("", "", "", vec![crate::error::Cause {
+                reason: "FieldValueForbidden".into(),
+                message: "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan".into(),
                 field: "sendInitialEvents".into(),
             }]));
         }

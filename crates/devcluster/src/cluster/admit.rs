@@ -151,9 +151,9 @@ pub(crate) fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> A
         .iter()
         .map(|e| Cause {
             reason: e.kind.cause_type().to_string(),
-            message: e.to_string(),
+            message: e.message.clone(),
             field: e.field.clone(),
         })
         .collect();
-    ApiError::invalid(&rt.group, &rt.kind, &rt.plural, name, causes)
+    ApiError::invalid(&rt.group, &rt.kind, name, causes)
 }

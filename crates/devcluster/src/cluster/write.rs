@@ -526,10 +526,9 @@ fn assign_generated_name(body: &mut Value) -> ApiResult<()> {
             "",
             "",
             "",
-            "",
             vec![Cause {
                 reason: "FieldValueRequired".into(),
-                message: "metadata.name: Required value: name or generateName is required".into(),
+                message: "Required value: name or generateName is required".into(),
                 field: "metadata.name".into(),
             }],
         ));
@@ -559,7 +558,6 @@ fn apply_patch(kind: PatchKind, target: &mut Value, patch: &Value) -> ApiResult<
                 .map_err(|e| ApiError::bad_request(format!("the JSON patch is not valid: {e}")))?;
             json_patch::patch(target, &ops).map_err(|e| {
                 ApiError::invalid(
-                    "",
                     "",
                     "",
                     "",

@@ -64,6 +64,7 @@ async fn serve_cluster(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: data_dir.clone(),
         token: args.token,
+        ..DevClusterConfig::default()
     };
     let cluster = DevCluster::start(config)
         .await
