@@ -133,6 +133,22 @@ fn poll_times(
         .collect()
 }
 
+/// Times 50 runs of the bare git CLI listing one branch, as a floor for a poll.
+fn ls_remote_times(url: &str) -> Vec<Duration> {
+    (0..50)
+        .map(|_| {
+            let started = Instant::now();
+            let output = Command::new("git")
+                .args(["ls-remote", url, "refs/heads/main"])
+                .env("GIT_CONFIG_GLOBAL", "/dev/null")
+                .output()
+                .unwrap();
+            assert!(output.status.success(), "git ls-remote failed");
+            started.elapsed()
+        })
+        .collect()
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -219,9 +235,16 @@ fn main() {
         ));
     }
     let source = open_source(&work.path().join("cache-polls"));
+    let http_busy_before = http.backend_time();
     let polls: Vec<(String, Vec<Duration>)> = remotes
         .iter()
         .map(|(name, remote)| (name.clone(), poll_times(&runtime, &source, remote)))
+        .collect();
+    let http_server_per_poll = (http.backend_time() - http_busy_before) / 51;
+    let baselines: Vec<(String, Vec<Duration>)> = remotes
+        .iter()
+        .filter(|(name, _)| !name.starts_with("ssh"))
+        .map(|(name, remote)| (name.clone(), ls_remote_times(remote.url().as_git_arg())))
         .collect();
 
     let shared = open_source(&work.path().join("cache-apps"));
@@ -272,6 +295,10 @@ fn main() {
             .collect::<Vec<_>>()
             .join(", ")
     );
+    println!("| server side of one http poll (two `git http-backend` runs in the test server), mean | {} |", ms(http_server_per_poll));
+    for (name, samples) in baselines {
+        println!("| baseline: plain `git ls-remote URL refs/heads/main` over {name}, median / p95 of 50 | {} / {} |", ms(median(samples.clone())), ms(percentile(samples, 0.95)));
+    }
     for (name, samples) in polls {
         println!("| no-change poll over {name} (resolve + cached checkout), median / p95 of 50 | {} / {} |", ms(median(samples.clone())), ms(percentile(samples, 0.95)));
     }

@@ -312,6 +312,7 @@ impl Source {
                 .run(Step::Mirror, None, &args.collect::<Vec<_>>())
                 .await?;
         }
+        remove_stale_locks(&mirror);
         Ok(mirror)
     }
 
@@ -387,6 +388,26 @@ impl Source {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         locks.entry(repo_id.to_string()).or_default().clone()
+    }
+}
+
+/// Lock files that a git killed by the timeout leaves behind; they would fail every later fetch.
+const MIRROR_LOCKS: &[&str] = &[
+    "shallow.lock",
+    "packed-refs.lock",
+    "HEAD.lock",
+    "config.lock",
+    "refs/driftless/last.lock",
+];
+
+/// Removes lock files left by a killed git. Only called with the repository's mirror lock held,
+/// and this process is the only user of its cache directory, so no live git owns them.
+fn remove_stale_locks(mirror: &Path) {
+    for name in MIRROR_LOCKS {
+        let path = mirror.join(name);
+        if std::fs::remove_file(&path).is_ok() {
+            tracing::warn!(path = %path.display(), "removed stale lock left by an interrupted git");
+        }
     }
 }
 

@@ -275,3 +275,20 @@ async fn symlinks_out_of_the_checkout_are_refused() {
     );
     assert!(err.to_string().contains("app/escape"), "{err}");
 }
+
+#[tokio::test]
+async fn locks_left_by_a_killed_fetch_are_cleared() {
+    let upstream = Upstream::new();
+    let url = format!("file://{}", upstream.path().display());
+    let (source, dir) = source();
+    let repo = open_repo(&url);
+    source.fetch(&repo, "main").await.unwrap();
+    let mirror = dir
+        .path()
+        .join(format!("cache/mirrors/{}.git", repo.url().id()));
+    std::fs::write(mirror.join("shallow.lock"), "").unwrap();
+    std::fs::write(mirror.join("refs/driftless/last.lock"), "").unwrap();
+    upstream.commit(&[("next.yaml", "n: 1\n")], "next");
+    let (_, artifact) = source.fetch(&repo, "main").await.unwrap();
+    assert_eq!(read(&artifact, "next.yaml"), "n: 1\n");
+}

@@ -43,6 +43,7 @@ pub struct Logged {
 struct State {
     log: Vec<Logged>,
     fault: Option<Fault>,
+    backend_time: std::time::Duration,
 }
 
 /// A running server; it stops accepting when the test process ends.
@@ -98,6 +99,11 @@ impl GitHttpServer {
         self.state.lock().unwrap().log.clone()
     }
 
+    /// Total time spent running `git http-backend` so far.
+    pub fn backend_time(&self) -> std::time::Duration {
+        self.state.lock().unwrap().backend_time
+    }
+
     /// Forgets the log.
     pub fn clear_log(&self) {
         self.state.lock().unwrap().log.clear();
@@ -124,7 +130,10 @@ fn serve_connection(stream: TcpStream, root: &Path, state: &Arc<Mutex<State>>, a
     while let Some(request) = read_request(&mut reader) {
         let kind = classify(&request);
         let (status, headers, mut body) = if authorised(&request, auth) {
-            run_backend(root, &request)
+            let started = std::time::Instant::now();
+            let answer = run_backend(root, &request);
+            state.lock().unwrap().backend_time += started.elapsed();
+            answer
         } else {
             (
                 401,
