@@ -99,7 +99,8 @@ impl GitHttpServer {
         self.state.lock().unwrap().log.clone()
     }
 
-    /// Total time spent running `git http-backend` so far.
+    /// Total time spent running `git http-backend` so far (read by benches/fetch.rs).
+    #[allow(dead_code)]
     pub fn backend_time(&self) -> std::time::Duration {
         self.state.lock().unwrap().backend_time
     }
