@@ -6,6 +6,7 @@
 mod compile;
 mod default;
 mod error;
+mod keywords;
 mod prune;
 mod quantity;
 mod rules;
