@@ -95,6 +95,15 @@ async fn ssh_host_key_is_checked_strictly() {
             "{err:?}"
         );
     }
+    let insecure = Credentials {
+        identity: Some(sshd.client_key.clone()),
+        insecure_skip_host_key_check: true,
+        ..Default::default()
+    };
+    source
+        .resolve(&Repository::new(&url, insecure).unwrap(), "main")
+        .await
+        .expect("host key check can be switched off explicitly");
     let refused = Credentials {
         identity: Some(other.client_key.clone()),
         known_hosts: Some(sshd.known_hosts.clone()),

@@ -1,6 +1,7 @@
 //! Integration tests of driftless-source against real Git servers started by the tests:
 //! git daemon, git http-backend behind a test HTTP server, sshd, file:// URLs and local paths.
 
+mod cache;
 mod cost;
 mod failures;
 mod revisions;
