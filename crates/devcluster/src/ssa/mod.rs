@@ -170,14 +170,7 @@ pub fn apply<S: Shape>(
         others.push(before_first_apply(live, root, &api_version, now)?);
     }
     let previous = take_entry(&mut others, &writer);
-    let mut merged = live.clone();
-    merge::merge_into(&mut merged, &config, root)?;
-    if let Some(previous) = &previous {
-        let owners: Vec<&FieldSet> = std::iter::once(&applied)
-            .chain(others.iter().map(|e| &e.set))
-            .collect();
-        merge::prune(&mut merged, &previous.set, &owners, root);
-    }
+    let mut merged = merged_config(live, &config, &applied, previous.as_ref(), &others, root)?;
     if !others.is_empty() {
         let changes = compare(live, &merged, root)?;
         let conflicts = conflicts_with(&others, &changes.changed);
@@ -192,6 +185,27 @@ pub fn apply<S: Shape>(
     };
     others.push(writer.entry(applied, time));
     write_managed_fields(&mut merged, others);
+    Ok(merged)
+}
+
+/// `config` merged into `live`, without the fields the applier's `previous` entry had that neither
+/// its new set (`applied`) nor any other entry owns.
+fn merged_config<S: Shape>(
+    live: &Value,
+    config: &Value,
+    applied: &FieldSet,
+    previous: Option<&Entry>,
+    others: &[Entry],
+    root: Ty<S>,
+) -> Result<Value, SsaError> {
+    let mut merged = live.clone();
+    merge::merge_into(&mut merged, config, root)?;
+    if let Some(previous) = previous {
+        let owners: Vec<&FieldSet> = std::iter::once(applied)
+            .chain(others.iter().map(|e| &e.set))
+            .collect();
+        merge::prune(&mut merged, &previous.set, &owners, root);
+    }
     Ok(merged)
 }
 
