@@ -226,6 +226,60 @@ fn encode_entry(entry: &Entry) -> Value {
     Value::Object(map)
 }
 
+/// kube keeps at most this many Update entries on an object.
+pub const MAX_UPDATE_MANAGERS: usize = 10;
+
+/// The manager kube merges the oldest Update entries into, one entry per apiVersion.
+pub const ANCIENT_CHANGES: &str = "ancient-changes";
+
+/// Merges the oldest Update entries into `ancient-changes` (per apiVersion) until at most
+/// [`MAX_UPDATE_MANAGERS`] Update entries are left, as kube-apiserver does.
+pub fn cap_update_managers(entries: &mut Vec<Entry>) {
+    let mut updaters: Vec<usize> = (0..entries.len())
+        .filter(|&i| entries[i].operation == Operation::Update)
+        .collect();
+    if updaters.len() <= MAX_UPDATE_MANAGERS {
+        return;
+    }
+    updaters.sort_by(|&a, &b| {
+        (&entries[a].time, &entries[a].manager).cmp(&(&entries[b].time, &entries[b].manager))
+    });
+    let mut left = updaters.len();
+    let mut first_of_version: Vec<(String, usize)> = Vec::new();
+    let mut merged_away = vec![false; entries.len()];
+    for &i in &updaters {
+        if left <= MAX_UPDATE_MANAGERS {
+            break;
+        }
+        let version = entries[i].api_version.clone();
+        let Some(&(_, first)) = first_of_version.iter().find(|(v, _)| *v == version) else {
+            first_of_version.push((version, i));
+            continue;
+        };
+        let bucket = existing_bucket(entries, &version).unwrap_or(first);
+        let set = std::mem::take(&mut entries[i].set);
+        let time = entries[i].time.take();
+        let target = &mut entries[bucket];
+        target.set.union_with(&set);
+        target.manager = ANCIENT_CHANGES.to_string();
+        target.subresource = None;
+        target.time = time;
+        merged_away[i] = true;
+        left -= 1;
+    }
+    let mut flags = merged_away.into_iter();
+    entries.retain(|_| !flags.next().unwrap_or(false));
+}
+
+fn existing_bucket(entries: &[Entry], version: &str) -> Option<usize> {
+    entries.iter().position(|e| {
+        e.manager == ANCIENT_CHANGES
+            && e.operation == Operation::Update
+            && e.api_version == version
+            && e.subresource.is_none()
+    })
+}
+
 /// Removes and returns `writer`'s entry.
 pub fn take_entry(entries: &mut Vec<Entry>, writer: &Writer<'_>) -> Option<Entry> {
     let index = entries.iter().position(|e| writer.owns(e))?;
@@ -266,6 +320,69 @@ mod tests {
             assert!(decode(Some(&bad)).is_err(), "{bad}");
         }
         assert!(decode(None).unwrap().is_empty());
+    }
+
+    #[test]
+    fn update_entries_beyond_ten_merge_into_ancient_changes() {
+        let mut entries: Vec<Entry> = (0..12)
+            .map(|i| {
+                let fields = json!({"f:data": {(format!("f:k{i}")): {}}});
+                let w = Writer {
+                    manager: "",
+                    operation: Operation::Update,
+                    api_version: "v1",
+                    subresource: None,
+                };
+                let mut e = w.entry(
+                    FieldSet::from_fields_v1(&fields).unwrap(),
+                    Some(format!("2026-01-01T00:00:{i:02}Z")),
+                );
+                e.manager = format!("m{i:02}");
+                e
+            })
+            .collect();
+        let w = Writer {
+            manager: "applier",
+            operation: Operation::Apply,
+            api_version: "v1",
+            subresource: None,
+        };
+        entries.push(w.entry(FieldSet::from_fields_v1(&json!({"f:x": {}})).unwrap(), None));
+        cap_update_managers(&mut entries);
+        let names: Vec<&str> = entries.iter().map(|e| e.manager.as_str()).collect();
+        assert_eq!(names.len(), 11, "{names:?}");
+        assert!(names.contains(&"applier"));
+        assert!(!names.contains(&"m00") && !names.contains(&"m01") && !names.contains(&"m02"));
+        let bucket = entries
+            .iter()
+            .find(|e| e.manager == ANCIENT_CHANGES)
+            .unwrap();
+        assert_eq!(
+            bucket.set.member_paths(),
+            [".data.k0", ".data.k1", ".data.k2"]
+        );
+        assert_eq!(bucket.time.as_deref(), Some("2026-01-01T00:00:02Z"));
+        // A later write merges into the existing bucket.
+        let mut e = entries[0].clone();
+        e.manager = "late".into();
+        e.operation = Operation::Update;
+        e.time = Some("2026-01-02T00:00:00Z".into());
+        entries.push(e);
+        cap_update_managers(&mut entries);
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.operation == Operation::Update)
+                .count(),
+            10
+        );
+        assert_eq!(
+            entries
+                .iter()
+                .filter(|e| e.manager == ANCIENT_CHANGES)
+                .count(),
+            1
+        );
     }
 
     #[test]

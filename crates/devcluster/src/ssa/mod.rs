@@ -3,8 +3,9 @@
 //! and ownership bookkeeping for every other kind of write. Pure: JSON values in, JSON values out.
 //!
 //! Differences from kube-apiserver: schema defaults of list keys are not known (a port without
-//! `protocol` is keyed by `containerPort` alone), the number of Update managers is not capped,
-//! and no conversion between apiVersions is done for entries written at another version.
+//! `protocol` is keyed by `containerPort` alone), no conversion between apiVersions is done for
+//! entries written at another version, and which maps and lists an Update owns itself (`.`)
+//! follows the JSON (a field absent before) rather than Go's zero values.
 
 mod collect;
 mod compare;
@@ -26,7 +27,7 @@ use collect::{fields_of, Origin};
 use compare::{compare, Changes};
 use fieldset::FieldSet;
 use list::ShapeError;
-use managed::{decode, encode, take_entry, Entry, Operation, Writer};
+use managed::{cap_update_managers, decode, encode, take_entry, Entry, Operation, Writer};
 use schema::Ty;
 
 /// The manager kube gives every field of an object that had no managedFields when it was first
@@ -380,8 +381,11 @@ fn is_reset(sent: &Value) -> bool {
 }
 
 /// Sets `metadata.managedFields` from `entries` (removes it when none is left).
-fn write_managed_fields(object: &mut Value, entries: Vec<Entry>) {
+/// Update entries beyond kube's cap are merged into `ancient-changes` first.
+fn write_managed_fields(object: &mut Value, mut entries: Vec<Entry>) {
     let Value::Object(map) = object else { return };
+    entries.retain(|e| !e.set.is_empty());
+    cap_update_managers(&mut entries);
     match encode(entries) {
         Some(managed) => {
             let metadata = map
