@@ -34,7 +34,13 @@ pub enum DirectoryError {
         #[source]
         source: std::io::Error,
     },
+    /// A rendering thread died (a bug: parsing never panics on any input).
+    #[error("a directory rendering thread failed")]
+    Worker,
 }
+
+/// Below this many files per thread, spreading the work costs more than it saves.
+const MIN_FILES_PER_WORKER: usize = 16;
 
 /// The kind of a file that a directory source reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -96,9 +102,54 @@ pub fn render_directory(
     let filter = Filter::new(options)?;
     let mut picked = Vec::new();
     collect_files(checkout, dir, dir, options.recurse, &filter, &mut picked)?;
+    render_in_parallel(checkout, &picked, jsonnet)
+}
+
+/// Renders the picked files on up to one thread per core, each thread taking a
+/// contiguous run of files, and concatenates the results in path order. The error
+/// returned is the one of the first failing file in path order.
+fn render_in_parallel(
+    checkout: &Checkout,
+    picked: &[Picked],
+    jsonnet: &JsonnetSource,
+) -> Result<Vec<Manifest>, RenderError> {
+    let workers = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(picked.len().div_ceil(MIN_FILES_PER_WORKER))
+        .max(1);
+    if workers == 1 {
+        return render_files(checkout, picked, jsonnet);
+    }
+    let chunk = picked.len().div_ceil(workers);
+    let results: Vec<Result<Vec<Manifest>, RenderError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = picked
+            .chunks(chunk)
+            .map(|files| scope.spawn(move || render_files(checkout, files, jsonnet)))
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err(DirectoryError::Worker.into()))
+            })
+            .collect()
+    });
     let mut manifests = Vec::new();
-    for file in picked {
-        manifests.extend(render_file(checkout, &file, jsonnet)?);
+    for result in results {
+        manifests.extend(result?);
+    }
+    Ok(manifests)
+}
+
+fn render_files(
+    checkout: &Checkout,
+    files: &[Picked],
+    jsonnet: &JsonnetSource,
+) -> Result<Vec<Manifest>, RenderError> {
+    let mut manifests = Vec::new();
+    for file in files {
+        manifests.extend(render_file(checkout, file, jsonnet)?);
     }
     Ok(manifests)
 }
