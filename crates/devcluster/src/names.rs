@@ -131,6 +131,11 @@ fn dns_problems(rule: NameRule, name: &str) -> Vec<String> {
     problems
 }
 
+/// The problems of an RFC 1123 label (at most 63 characters), in kube-apiserver's wording.
+pub(crate) fn dns1123_label_problems(name: &str) -> Vec<String> {
+    dns_problems(NameRule::Dns1123Label, name)
+}
+
 fn path_segment_problems(name: &str, is_prefix: bool) -> Vec<String> {
     let mut problems = Vec::new();
     if !is_prefix && (name == "." || name == "..") {

@@ -103,6 +103,8 @@ pub(crate) struct Node {
     pub rules: &'static [BuiltinRule],
     /// A resource quantity: strings must parse as one.
     pub quantity: bool,
+    /// Built-in `format: byte`: strings must be base64.
+    pub base64: bool,
     /// `default`: the value kube-apiserver fills in when the field is absent.
     pub default: Option<Box<Value>>,
 }
@@ -283,6 +285,7 @@ impl<'d> Compiler<'d> {
         self.read_children(object, &mut node, path)?;
         node.checks = read_checks(object, path)?;
         node.default = object.get("default").cloned().map(Box::new);
+        node.base64 = self.builtin && object.get("format").and_then(Value::as_str) == Some("byte");
         node.junctors = self.read_junctors(object, path)?;
         if self.builtin {
             finish_builtin(&mut node, path);

@@ -6,9 +6,9 @@
 mod compile;
 mod default;
 mod error;
+mod formats;
 mod keywords;
 mod prune;
-mod quantity;
 mod rules;
 mod validate;
 

@@ -26,9 +26,20 @@ pub(crate) enum BuiltinRule {
         list: &'static str,
         key: &'static str,
     },
+    /// Field `field`, when set, must be an RFC 1123 label (container and volume names).
+    DnsLabel(&'static str),
+    /// Field `field`, when an integer, must be a port number (1-65535).
+    PortNumber(&'static str),
+    /// The keys of map `field` must be valid config keys (ConfigMap and Secret data).
+    ConfigKeys(&'static str),
 }
 
-use BuiltinRule::{OneOf, Required, SelectorMatchesTemplateLabels, UniqueKey};
+use BuiltinRule::{
+    ConfigKeys, DnsLabel, OneOf, PortNumber, Required, SelectorMatchesTemplateLabels, UniqueKey,
+};
+
+const CONFIG_KEY_MAX: usize = 253;
+const CONFIG_KEY_MESSAGE: &str = "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')";
 
 const PROTOCOLS: &[&str] = &["SCTP", "TCP", "UDP"];
 
@@ -52,6 +63,7 @@ const RULES: &[(&str, &[BuiltinRule])] = &[
         &[
             Required("name"),
             Required("image"),
+            DnsLabel("name"),
             OneOf {
                 field: "imagePullPolicy",
                 values: &["Always", "IfNotPresent", "Never"],
@@ -60,10 +72,22 @@ const RULES: &[(&str, &[BuiltinRule])] = &[
     ),
     (
         "io.k8s.api.core.v1.ContainerPort",
-        &[OneOf {
-            field: "protocol",
-            values: PROTOCOLS,
-        }],
+        &[
+            PortNumber("containerPort"),
+            OneOf {
+                field: "protocol",
+                values: PROTOCOLS,
+            },
+        ],
+    ),
+    ("io.k8s.api.core.v1.Volume", &[DnsLabel("name")]),
+    (
+        "io.k8s.api.core.v1.ConfigMap",
+        &[ConfigKeys("data"), ConfigKeys("binaryData")],
+    ),
+    (
+        "io.k8s.api.core.v1.Secret",
+        &[ConfigKeys("data"), ConfigKeys("stringData")],
     ),
     (
         "io.k8s.api.core.v1.PodSpec",
@@ -123,6 +147,8 @@ const RULES: &[(&str, &[BuiltinRule])] = &[
         "io.k8s.api.core.v1.ServicePort",
         &[
             Required("port"),
+            PortNumber("port"),
+            PortNumber("targetPort"),
             OneOf {
                 field: "protocol",
                 values: PROTOCOLS,
@@ -159,6 +185,9 @@ pub(crate) fn check(rule: BuiltinRule, value: &Value, path: &str, errors: &mut V
         SelectorMatchesTemplateLabels { workload } => check_selector(value, workload, path, errors),
         OneOf { field, values } => check_one_of(value, field, values, path, errors),
         UniqueKey { list, key } => check_unique_key(value, list, key, path, errors),
+        DnsLabel(field) => check_dns_label(value, field, path, errors),
+        PortNumber(field) => check_port_number(value, field, path, errors),
+        ConfigKeys(field) => check_config_keys(value, field, path, errors),
     }
 }
 
@@ -302,4 +331,76 @@ fn check_unique_key(
             ));
         }
     }
+}
+
+fn check_dns_label(value: &Value, field: &str, path: &str, errors: &mut Vec<FieldError>) {
+    let Some(name) = value
+        .get(field)
+        .and_then(Value::as_str)
+        .filter(|v| !v.is_empty())
+    else {
+        return;
+    };
+    let field_path = child_path(path, field);
+    for problem in crate::names::dns1123_label_problems(name) {
+        errors.push(FieldError::new(
+            FieldErrorKind::Invalid,
+            &field_path,
+            value.get(field),
+            &problem,
+        ));
+    }
+}
+
+fn check_port_number(value: &Value, field: &str, path: &str, errors: &mut Vec<FieldError>) {
+    let Some(port) = value.get(field).filter(|v| v.is_number()) else {
+        return;
+    };
+    if !port.as_i64().is_some_and(|p| (1..=65535).contains(&p)) {
+        errors.push(FieldError::new(
+            FieldErrorKind::Invalid,
+            &child_path(path, field),
+            Some(port),
+            "must be between 1 and 65535, inclusive",
+        ));
+    }
+}
+
+fn check_config_keys(value: &Value, field: &str, path: &str, errors: &mut Vec<FieldError>) {
+    let Some(map) = value.get(field).and_then(Value::as_object) else {
+        return;
+    };
+    for key in map.keys() {
+        let key_path = format!("{}[{key}]", child_path(path, field));
+        let shown = Value::String(key.clone());
+        for problem in config_key_problems(key) {
+            errors.push(FieldError::new(
+                FieldErrorKind::Invalid,
+                &key_path,
+                Some(&shown),
+                problem,
+            ));
+        }
+    }
+}
+
+fn config_key_problems(key: &str) -> Vec<&'static str> {
+    let mut problems = Vec::new();
+    if key.len() > CONFIG_KEY_MAX {
+        problems.push("must be no more than 253 characters");
+    }
+    let valid_characters = !key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if !valid_characters {
+        problems.push(CONFIG_KEY_MESSAGE);
+    }
+    match key {
+        "." => problems.push("must not be '.'"),
+        ".." => problems.push("must not be '..'"),
+        _ if key.starts_with("..") => problems.push("must not start with '..'"),
+        _ => {}
+    }
+    problems
 }

@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 
 use super::compile::{types, Additional, Arena, Checks, IntFormat, Junctors, Node, NodeId};
 use super::error::{render_value, FieldError, FieldErrorKind};
-use super::quantity::{is_quantity, QUANTITY_FORMAT_MESSAGE};
+use super::formats::{base64_error_offset, is_quantity, QUANTITY_FORMAT_MESSAGE};
 use super::rules;
 use crate::shape::ListType;
 
@@ -114,12 +114,8 @@ impl<'a> Validator<'a> {
             self.type_error(node, value);
             return;
         }
-        if node.quantity && value.as_str().is_some_and(|text| !is_quantity(text)) {
-            self.push(
-                FieldErrorKind::TypeInvalid,
-                Some(value),
-                QUANTITY_FORMAT_MESSAGE,
-            );
+        if let Some(detail) = value.as_str().and_then(|text| format_error(node, text)) {
+            self.push(FieldErrorKind::TypeInvalid, Some(value), &detail);
             return;
         }
         if node.int_format == IntFormat::Int32 && !fits_int32(value) {
@@ -433,6 +429,18 @@ impl<'a> Validator<'a> {
         self.value(id, value);
         std::mem::replace(&mut self.errors, outer)
     }
+}
+
+/// What kube-apiserver's decoder says about a malformed quantity or base64 string.
+fn format_error(node: &Node, text: &str) -> Option<String> {
+    if node.quantity && !is_quantity(text) {
+        return Some(QUANTITY_FORMAT_MESSAGE.to_string());
+    }
+    if node.base64 {
+        let offset = base64_error_offset(text)?;
+        return Some(format!("illegal base64 data at input byte {offset}"));
+    }
+    None
 }
 
 fn type_matches(node: &Node, value: &Value) -> bool {

@@ -237,7 +237,7 @@ fn malformed_quantities_are_type_errors() {
         errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
         vec![format!(
             "spec.template.spec.containers[0].resources.requests[cpu]: Invalid value: \"lots\": {}",
-            crate::schema::quantity::QUANTITY_FORMAT_MESSAGE
+            crate::schema::formats::QUANTITY_FORMAT_MESSAGE
         )]
     );
     assert_eq!(errors[0].kind, FieldErrorKind::TypeInvalid);
@@ -445,4 +445,74 @@ fn validating_a_deployment_takes_microseconds() {
     let per_object = start.elapsed() / rounds;
     // Generous bound so that a loaded machine or a debug build does not fail; typical is a few µs.
     assert!(per_object.as_micros() < 500, "{per_object:?} per object");
+}
+
+#[test]
+fn container_and_volume_names_are_dns_labels() {
+    let mut object = deployment();
+    object["spec"]["template"]["spec"]["containers"][0]["name"] = json!("Web");
+    object["spec"]["template"]["spec"]["volumes"] = json!([{"name": "data_1", "emptyDir": {}}]);
+    let errors = validate("apps", "v1", "Deployment", &object);
+    assert_eq!(
+        fields(&errors),
+        vec![
+            (
+                "spec.template.spec.containers[0].name",
+                FieldErrorKind::Invalid
+            ),
+            (
+                "spec.template.spec.volumes[0].name",
+                FieldErrorKind::Invalid
+            )
+        ]
+    );
+    assert!(errors[0]
+        .message
+        .starts_with(r#"Invalid value: "Web": a lowercase RFC 1123 label must consist of"#));
+}
+
+#[test]
+fn ports_must_be_in_range() {
+    let service = json!({"spec": {"ports": [
+        {"port": 0}, {"port": 80, "targetPort": 70000}, {"port": 443, "targetPort": "https"}
+    ]}});
+    let errors = validate("", "v1", "Service", &service);
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        vec![
+            "spec.ports[0].port: Invalid value: 0: must be between 1 and 65535, inclusive",
+            "spec.ports[1].targetPort: Invalid value: 70000: must be between 1 and 65535, inclusive"
+        ]
+    );
+    let mut object = deployment();
+    object["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] = json!(0);
+    let errors = validate("apps", "v1", "Deployment", &object);
+    assert_eq!(
+        fields(&errors),
+        vec![(
+            "spec.template.spec.containers[0].ports[0].containerPort",
+            FieldErrorKind::Invalid
+        )]
+    );
+}
+
+#[test]
+fn config_map_and_secret_keys_and_secret_base64() {
+    let config_map = json!({"data": {"app.yaml": "a: 1", "bad key": "x", "..hidden": "y"}});
+    let errors = validate("", "v1", "ConfigMap", &config_map);
+    assert_eq!(
+        errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>(),
+        vec!["data[..hidden]", "data[bad key]"]
+    );
+    assert_eq!(
+        errors[0].message,
+        r#"Invalid value: "..hidden": must not start with '..'"#
+    );
+    let secret = json!({"data": {"password": "c2VjcmV0", "token": "plain text"}, "stringData": {"ok": "plain"}});
+    let errors = validate("", "v1", "Secret", &secret);
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        vec![r#"data[token]: Invalid value: "plain text": illegal base64 data at input byte 5"#]
+    );
+    assert_eq!(errors[0].kind, FieldErrorKind::TypeInvalid);
 }

@@ -1,5 +1,6 @@
-//! The string form of a Kubernetes resource quantity (`500m`, `1.5Gi`, `2e3`), as
-//! k8s.io/apimachinery's `ParseQuantity` accepts it.
+//! String formats that kube-apiserver's decoder checks for built-in types: resource quantities
+//! (`500m`, `1.5Gi`, `2e3`, as k8s.io/apimachinery's `ParseQuantity` accepts them) and base64
+//! bytes (`format: byte`, e.g. Secret data, as Go's standard base64 decoder accepts them).
 
 /// The message kube-apiserver gives for a malformed quantity.
 pub(crate) const QUANTITY_FORMAT_MESSAGE: &str =
@@ -36,9 +37,52 @@ fn is_exponent(suffix: &str) -> bool {
     !digits.is_empty() && digits.chars().all(|c| c.is_ascii_digit())
 }
 
+/// Where standard, padded base64 `text` first goes wrong (line breaks are ignored), as Go's
+/// decoder reports it: `illegal base64 data at input byte <offset>`; `None` when it decodes.
+pub(crate) fn base64_error_offset(text: &str) -> Option<usize> {
+    let significant: Vec<(usize, u8)> = text
+        .bytes()
+        .enumerate()
+        .filter(|(_, byte)| !matches!(byte, b'\r' | b'\n'))
+        .collect();
+    let padding_start = significant
+        .iter()
+        .position(|(_, byte)| *byte == b'=')
+        .unwrap_or(significant.len());
+    let (data, padding) = significant.split_at(padding_start);
+    if let Some((offset, _)) = data.iter().find(|(_, byte)| !is_base64_byte(*byte)) {
+        return Some(*offset);
+    }
+    let padding_ok = padding.len() <= 2
+        && padding.iter().all(|(_, byte)| *byte == b'=')
+        && significant.len() % 4 == 0
+        && (padding.is_empty() || data.len() % 4 >= 2);
+    if padding_ok {
+        None
+    } else {
+        let bad = padding.first().map_or(text.len(), |(offset, _)| *offset);
+        Some(bad)
+    }
+}
+
+fn is_base64_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || byte == b'+' || byte == b'/'
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_quantity;
+    use super::{base64_error_offset, is_quantity};
+
+    #[test]
+    fn base64_as_go_decodes_it() {
+        for text in ["", "YQ==", "YWI=", "YWJj", "YWJj\nZA==", "c2VjcmV0"] {
+            assert_eq!(base64_error_offset(text), None, "{text}");
+        }
+        assert_eq!(base64_error_offset("plain text"), Some(5));
+        assert_eq!(base64_error_offset("YWJ"), Some(3));
+        assert_eq!(base64_error_offset("Y==="), Some(1));
+        assert_eq!(base64_error_offset("YQ==YQ=="), Some(2));
+    }
 
     #[test]
     fn accepts_what_kubernetes_parses() {
