@@ -55,7 +55,7 @@ pub(crate) fn base64_error_offset(text: &str) -> Option<usize> {
     }
     let padding_ok = padding.len() <= 2
         && padding.iter().all(|(_, byte)| *byte == b'=')
-        && significant.len() % 4 == 0
+        && significant.len().is_multiple_of(4)
         && (padding.is_empty() || data.len() % 4 >= 2);
     if padding_ok {
         None
