@@ -1,6 +1,7 @@
 //! Checks a value against a compiled schema, collecting every problem in kube-apiserver's words.
 
 use std::collections::HashSet;
+use std::fmt::Write;
 
 use serde_json::{Map, Value};
 
@@ -39,9 +40,8 @@ impl FieldPath {
     /// Appends `[index]`; returns the length to restore afterwards.
     pub fn index(&mut self, index: usize) -> usize {
         let mark = self.text.len();
-        self.text.push('[');
-        self.text.push_str(&index.to_string());
-        self.text.push(']');
+        // Writing to a String cannot fail.
+        let _ = write!(self.text, "[{index}]");
         mark
     }
 
