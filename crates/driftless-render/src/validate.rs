@@ -194,6 +194,7 @@ fn check_path_segment(value: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
     use serde_json::{json, Value};
 
     fn manifest(file: &str, object: Value) -> Manifest {
@@ -308,5 +309,38 @@ mod tests {
         let mut bad_ns = cm("x");
         bad_ns["metadata"]["namespace"] = json!("Bad_NS");
         assert!(validate(&[manifest("n.yaml", bad_ns)]).is_err());
+    }
+
+    fn arbitrary_json() -> impl Strategy<Value = Value> {
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            any::<i64>().prop_map(Value::from),
+            "[a-zA-Z0-9:/._%-]{0,70}".prop_map(Value::String),
+        ];
+        leaf.prop_recursive(4, 32, 6, |inner| {
+            let keys = prop_oneof![
+                Just("apiVersion".to_owned()),
+                Just("kind".to_owned()),
+                Just("metadata".to_owned()),
+                Just("name".to_owned()),
+                Just("generateName".to_owned()),
+                Just("namespace".to_owned()),
+                "[a-z]{1,5}",
+            ];
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(keys, inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn arbitrary_objects_never_panic(objects in proptest::collection::vec(arbitrary_json(), 0..8)) {
+            let manifests: Vec<Manifest> = objects.into_iter().map(|o| manifest("f.yaml", o)).collect();
+            let _ = validate(&manifests);
+        }
     }
 }

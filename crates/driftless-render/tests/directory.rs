@@ -208,3 +208,33 @@ fn source_path_that_is_a_file_is_refused() {
     let err = render(&fixture("plain"), "c1", &spec("app/deploy.yaml")).unwrap_err();
     assert!(matches!(err, RenderError::NotADirectory { .. }), "{err}");
 }
+
+fn write_config_maps(dir: &std::path::Path, count: usize) {
+    for i in 0..count {
+        let text = format!("apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: cm-{i:03}}}\n");
+        fs::write(dir.join(format!("f{i:03}.yaml")), text).unwrap();
+    }
+}
+
+#[test]
+fn many_files_keep_path_order() {
+    let checkout = tempfile::tempdir().unwrap();
+    write_config_maps(checkout.path(), 200);
+    let manifests = render(checkout.path(), "c1", &spec("")).unwrap();
+    let names: Vec<_> = manifests
+        .iter()
+        .map(|m| m.name().unwrap().to_owned())
+        .collect();
+    let expected: Vec<_> = (0..200).map(|i| format!("cm-{i:03}")).collect();
+    assert_eq!(names, expected);
+}
+
+#[test]
+fn first_broken_file_in_path_order_is_reported() {
+    let checkout = tempfile::tempdir().unwrap();
+    write_config_maps(checkout.path(), 200);
+    fs::write(checkout.path().join("f150.yaml"), "a: [\n").unwrap();
+    fs::write(checkout.path().join("f050.yaml"), "b: [\n").unwrap();
+    let err = render(checkout.path(), "c1", &spec("")).unwrap_err();
+    assert!(err.to_string().starts_with("f050.yaml:"), "{err}");
+}
