@@ -289,3 +289,103 @@ fn schema_sets_are_send_sync_and_clone() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<SchemaSet>();
 }
+
+/// The shapes prometheus-operator's ServiceMonitor CRD uses: duration patterns, int-or-string
+/// ports, enums with defaults, atomic secret references, CEL rules (ignored) and a label selector.
+fn service_monitor_schema() -> Value {
+    let secret_key = json!({
+        "type": "object", "x-kubernetes-map-type": "atomic", "required": ["key"],
+        "properties": {"key": {"type": "string"}, "name": {"type": "string", "default": ""}, "optional": {"type": "boolean"}}
+    });
+    json!({
+        "type": "object",
+        "required": ["spec"],
+        "properties": {
+            "apiVersion": {"type": "string"}, "kind": {"type": "string"}, "metadata": {"type": "object"},
+            "spec": {
+                "type": "object",
+                "required": ["selector"],
+                "x-kubernetes-validations": [{"rule": "self.endpoints.size() > 0", "message": "ignored"}],
+                "properties": {
+                    "endpoints": {"type": "array", "items": {"type": "object", "properties": {
+                        "interval": {"type": "string", "pattern": "^(0|(([0-9]+)y)?(([0-9]+)w)?(([0-9]+)d)?(([0-9]+)h)?(([0-9]+)m)?(([0-9]+)s)?(([0-9]+)ms)?)$"},
+                        "targetPort": {"anyOf": [{"type": "integer"}, {"type": "string"}], "x-kubernetes-int-or-string": true},
+                        "bearerTokenSecret": secret_key,
+                        "metricRelabelings": {"type": "array", "items": {"type": "object", "properties": {
+                            "action": {"type": "string", "default": "replace", "enum": ["replace", "Replace", "keep", "Keep", "drop", "Drop"]},
+                            "sourceLabels": {"type": "array", "items": {"type": "string", "pattern": "^[a-zA-Z_][a-zA-Z0-9_]*$"}}
+                        }}}
+                    }}},
+                    "selector": {"type": "object", "x-kubernetes-map-type": "atomic", "properties": {
+                        "matchLabels": {"type": "object", "additionalProperties": {"type": "string"}},
+                        "matchExpressions": {"type": "array", "x-kubernetes-list-type": "atomic", "items": {"type": "object", "required": ["key", "operator"], "properties": {
+                            "key": {"type": "string"}, "operator": {"type": "string"}, "values": {"type": "array", "items": {"type": "string"}, "x-kubernetes-list-type": "atomic"}
+                        }}}
+                    }}
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn a_service_monitor_shaped_schema_defaults_prunes_and_validates() {
+    let mut set = builtin();
+    set.set_custom(
+        "monitoring.coreos.com",
+        "v1",
+        "ServiceMonitor",
+        &service_monitor_schema(),
+    )
+    .unwrap();
+    let schema = set
+        .get("monitoring.coreos.com", "v1", "ServiceMonitor")
+        .unwrap();
+    let mut object = json!({
+        "apiVersion": "monitoring.coreos.com/v1", "kind": "ServiceMonitor",
+        "metadata": {"name": "web", "namespace": "default", "labels": {"release": "prom"}},
+        "spec": {
+            "selector": {"matchLabels": {"app": "web"}},
+            "endpoints": [{
+                "interval": "30s", "targetPort": "metrics", "scrapeTimeout": "10s",
+                "bearerTokenSecret": {"key": "token"},
+                "metricRelabelings": [{"sourceLabels": ["__name__"]}]
+            }]
+        }
+    });
+    schema.apply_defaults(&mut object);
+    assert_eq!(
+        schema.prune(&mut object),
+        vec!["spec.endpoints[0].scrapeTimeout"]
+    );
+    assert_eq!(schema.validate(&object), vec![]);
+    let endpoint = &object["spec"]["endpoints"][0];
+    assert_eq!(endpoint["metricRelabelings"][0]["action"], "replace");
+    assert_eq!(
+        endpoint["bearerTokenSecret"],
+        json!({"key": "token", "name": ""})
+    );
+
+    object["spec"]["endpoints"][0]["interval"] = json!("30 seconds");
+    object["spec"]["endpoints"][0]["targetPort"] = json!(9090);
+    object["spec"]["endpoints"][0]["metricRelabelings"][0]["action"] = json!("Rename");
+    let errors = schema.validate(&object);
+    assert_eq!(
+        fields(&errors),
+        vec![
+            ("spec.endpoints[0].interval", FieldErrorKind::Invalid),
+            (
+                "spec.endpoints[0].metricRelabelings[0].action",
+                FieldErrorKind::NotSupported
+            )
+        ]
+    );
+    let spec = schema.field("spec").unwrap();
+    assert!(spec.field("selector").unwrap().is_atomic());
+    let endpoint = spec.field("endpoints").unwrap().items().unwrap();
+    assert!(endpoint.field("bearerTokenSecret").unwrap().is_atomic());
+    assert_eq!(
+        endpoint.field("metricRelabelings").unwrap().list_type(),
+        ListType::Atomic
+    );
+}
