@@ -56,8 +56,8 @@ struct CustomKind {
 }
 
 /// The schemas of the built-in types plus those of custom resources. Cloning is cheap: compiled
-/// schemas are shared.
-#[derive(Debug, Clone)]
+/// schemas are shared. Its `Debug` form lists the custom kinds, not the schemas.
+#[derive(Clone)]
 pub struct SchemaSet {
     builtin: Arc<Builtin>,
     /// kind -> its served versions.
@@ -208,11 +208,39 @@ fn load_builtin() -> Result<Builtin, SchemaError> {
 }
 
 /// A cursor into a `SchemaSet`: the schema of one type, or of one field below it.
-#[derive(Debug, Clone, Copy)]
+#[derive(Clone, Copy)]
 pub struct TypeSchema<'a> {
     arena: &'a Arena,
     node: NodeId,
     builtin: bool,
+}
+
+impl std::fmt::Debug for SchemaSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut custom: Vec<String> = self
+            .custom
+            .iter()
+            .flat_map(|(kind, versions)| {
+                versions
+                    .iter()
+                    .map(move |v| format!("{}/{} {kind}", v.group, v.version))
+            })
+            .collect();
+        custom.sort();
+        f.debug_struct("SchemaSet")
+            .field("builtin_kinds", &self.builtin.kinds.len())
+            .field("custom", &custom)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for TypeSchema<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TypeSchema")
+            .field("node", &self.node)
+            .field("builtin", &self.builtin)
+            .finish()
+    }
 }
 
 impl<'a> TypeSchema<'a> {

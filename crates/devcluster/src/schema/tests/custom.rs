@@ -285,9 +285,13 @@ fn bad_custom_schemas_are_refused_with_the_place() {
 }
 
 #[test]
-fn schema_sets_are_send_sync_and_clone() {
+fn schema_sets_are_send_sync_and_clone_and_debug_briefly() {
     fn assert_send_sync<T: Send + Sync + Clone>() {}
     assert_send_sync::<SchemaSet>();
+    let set = with_widget();
+    let shown = format!("{set:?}");
+    assert!(shown.contains("example.com/v1 Widget"), "{shown}");
+    assert!(shown.len() < 200, "{shown}");
 }
 
 /// The shapes prometheus-operator's ServiceMonitor CRD uses: duration patterns, int-or-string
