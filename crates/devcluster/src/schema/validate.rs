@@ -118,9 +118,9 @@ impl<'a> Validator<'a> {
             self.push(FieldErrorKind::TypeInvalid, Some(value), &detail);
             return;
         }
-        if node.int_format == IntFormat::Int32 && !fits_int32(value) {
+        if let Some(format) = int_format_overflow(node.int_format, value) {
             let detail = format!(
-                "{} in body must be of type int32: {}",
+                "{} in body must be of type {format}: {}",
                 self.path.as_str(),
                 quoted(&value.to_string())
             );
@@ -466,10 +466,20 @@ fn is_integer(value: &Value) -> bool {
     value.is_i64() || value.is_u64() || value.as_f64().is_some_and(|n| n.fract() == 0.0)
 }
 
-fn fits_int32(value: &Value) -> bool {
-    value
-        .as_f64()
-        .is_none_or(|n| (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&n))
+/// The format a number does not fit (`int32`, `int64`), if any.
+fn int_format_overflow(format: IntFormat, value: &Value) -> Option<&'static str> {
+    let fits = match format {
+        IntFormat::Unbounded => return None,
+        IntFormat::Int32 => value
+            .as_i64()
+            .map_or(!value.is_number(), |n| i32::try_from(n).is_ok()),
+        IntFormat::Int64 => value.is_i64() || !value.is_number(),
+    };
+    match (fits, format) {
+        (true, _) => None,
+        (false, IntFormat::Int32) => Some("int32"),
+        (false, _) => Some("int64"),
+    }
 }
 
 fn json_type(value: &Value) -> &'static str {
