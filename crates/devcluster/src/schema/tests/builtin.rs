@@ -202,13 +202,26 @@ fn service_ports_need_port_and_valid_int_or_string_target() {
 }
 
 #[test]
-fn int32_overflow_is_invalid() {
+fn integer_format_overflow_is_invalid() {
     let mut object = deployment();
     object["spec"]["replicas"] = json!(3_000_000_000u64);
     let errors = validate("apps", "v1", "Deployment", &object);
     assert_eq!(
         fields(&errors),
         vec![("spec.replicas", FieldErrorKind::Invalid)]
+    );
+    object["spec"]["replicas"] = json!(2_147_483_647);
+    assert_eq!(validate("apps", "v1", "Deployment", &object), vec![]);
+    object["spec"]["replicas"] = json!(2.0);
+    assert_eq!(validate("apps", "v1", "Deployment", &object).len(), 1);
+    let mut pod = json!({"spec": {"containers": [{"name": "c", "image": "i"}]}});
+    pod["spec"]["activeDeadlineSeconds"] = json!(u64::MAX);
+    let errors = validate("", "v1", "Pod", &pod);
+    assert_eq!(
+        errors.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        vec![
+            r#"spec.activeDeadlineSeconds: Invalid value: 18446744073709551615: spec.activeDeadlineSeconds in body must be of type int64: "18446744073709551615""#
+        ]
     );
 }
 
