@@ -20,6 +20,7 @@ const OBJECTS_PER_FILE: usize = 20;
 fn main() {
     let fixtures = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     clock_ticks_per_second();
+    println!("load average at start: {}", load_average());
     let big = tempfile::tempdir().expect("temporary directory");
     write_large_directory(big.path());
     println!("| case | runs | median wall | min wall | CPU per run | objects | objects/s (median wall) |");
@@ -32,13 +33,14 @@ fn main() {
     );
     bench_uncached(
         "jsonnet: guestbook (extVar, TLA, lib)",
-        30,
+        300,
         &fixtures.join("jsonnet"),
         &guestbook(),
     );
     let (through_renderer, direct) = bench_kustomize(15, &fixtures.join("kustomize"));
     bench_cache_hit(big.path());
     println!();
+    println!("load average at end: {}", load_average());
     println!(
         "Kustomize through the Renderer / `kubectl kustomize` alone, same run, interleaved: \
          median {:.2}, min {:.2}",
@@ -214,6 +216,18 @@ fn cpu_time() -> Option<Duration> {
     Some(Duration::from_secs_f64(
         ticks as f64 / clock_ticks_per_second(),
     ))
+}
+
+/// The 1, 5 and 15 minute load averages (Linux), to judge how busy the machine was.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "n/a".to_owned())
 }
 
 /// Asked once (before any measurement) so that `getconf` itself is not counted.
