@@ -149,6 +149,15 @@ fn ls_remote_times(url: &str) -> Vec<Duration> {
         .collect()
 }
 
+/// The 1/5/15-minute load averages, to judge how busy the machine was.
+fn load_average() -> String {
+    let text = std::fs::read_to_string("/proc/loadavg").unwrap_or_default();
+    text.split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn median(mut samples: Vec<Duration>) -> Duration {
     samples.sort();
     samples[samples.len() / 2]
@@ -182,6 +191,8 @@ fn main() {
         "generated {files} files, {commits} commits in {:.1} s",
         started.elapsed().as_secs_f64()
     );
+    let version = support::git(work.path(), &["version"]);
+    println!("{version}; load average at start: {}", load_average());
     let daemon = GitDaemon::start(&root);
     let url = daemon.url("bench.git");
     let repo = Repository::new(&url, Credentials::default()).unwrap();
@@ -263,6 +274,7 @@ fn main() {
     let apps_time = started.elapsed();
     let stats = shared.stats();
 
+    println!("load average at end: {}", load_average());
     let (clone, ours) = (median(clone_times.clone()), median(source_times.clone()));
     println!();
     println!("| measurement | result |");
