@@ -8,6 +8,7 @@ mod default;
 mod error;
 mod formats;
 mod keywords;
+mod path;
 mod prune;
 mod rules;
 mod validate;
@@ -22,7 +23,8 @@ use serde_json::{Map, Value};
 
 use compile::{types, Arena, Compiler, NodeId};
 pub use error::{FieldError, FieldErrorKind, SchemaError};
-use validate::{FieldPath, Validator};
+use path::FieldPath;
+use validate::Validator;
 
 use crate::shape::{ListType, Shape};
 

@@ -4,7 +4,7 @@
 use serde_json::Value;
 
 use super::compile::{Additional, Arena, NodeId};
-use super::validate::FieldPath;
+use super::path::FieldPath;
 
 /// Removes undeclared fields below node `id` from `value`, recording each removed field's path.
 pub(crate) fn prune(
