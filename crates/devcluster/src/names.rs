@@ -234,9 +234,10 @@ fn label_value_problems(value: &str) -> Vec<String> {
 }
 
 /// Label keys and values, annotation keys (qualified names; all annotations together at most
-/// 256 KiB) and finalizer names (qualified names): one `FieldError` per problem, at
-/// `metadata.labels`, `metadata.annotations` or `metadata.finalizers[i]` as kube-apiserver reports
-/// them. Values of the wrong JSON type are left to the schema's type checks.
+/// 256 KiB), finalizer names (qualified names) and owner references (apiVersion, kind, name and
+/// uid set; at most one controller): one `FieldError` per problem, at `metadata.labels`,
+/// `metadata.annotations`, `metadata.finalizers[i]` or `metadata.ownerReferences...` as
+/// kube-apiserver reports them. Values of the wrong JSON type are left to the schema's type checks.
 pub fn validate_metadata(metadata: &Value) -> Vec<FieldError> {
     let mut errors = Vec::new();
     if let Some(labels) = metadata.get("labels").and_then(Value::as_object) {
@@ -247,6 +248,9 @@ pub fn validate_metadata(metadata: &Value) -> Vec<FieldError> {
     }
     if let Some(finalizers) = metadata.get("finalizers").and_then(Value::as_array) {
         validate_finalizers(finalizers, &mut errors);
+    }
+    if let Some(references) = metadata.get("ownerReferences").and_then(Value::as_array) {
+        validate_owner_references(references, &mut errors);
     }
     errors
 }
@@ -300,6 +304,74 @@ fn validate_finalizers(finalizers: &[Value], errors: &mut Vec<FieldError>) {
             let field = format!("metadata.finalizers[{index}]");
             invalid_each(&field, name, qualified_name_problems(name), errors);
         }
+    }
+}
+
+const OWNER_REFERENCES: &str = "metadata.ownerReferences";
+
+/// kube-apiserver reports every owner reference problem at `metadata.ownerReferences.<field>`,
+/// without the index.
+fn validate_owner_references(references: &[Value], errors: &mut Vec<FieldError>) {
+    let mut first_controller: Option<String> = None;
+    for reference in references {
+        validate_owner_reference(reference, errors);
+        if reference.get("controller").and_then(Value::as_bool) != Some(true) {
+            continue;
+        }
+        let text = |field| {
+            reference
+                .get(field)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        };
+        let current = format!("{}/{}", text("kind"), text("name"));
+        match &first_controller {
+            Some(first) => errors.push(FieldError::new(
+                FieldErrorKind::Invalid,
+                OWNER_REFERENCES,
+                Some(&Value::Array(references.to_vec())),
+                &format!("Only one reference can have Controller set to true. Found \"true\" in references for {first} and {current}"),
+            )),
+            None => first_controller = Some(current),
+        }
+    }
+}
+
+fn validate_owner_reference(reference: &Value, errors: &mut Vec<FieldError>) {
+    let text = |field| {
+        reference
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+    };
+    let checks = [
+        (
+            "apiVersion",
+            api_version_has_version(text("apiVersion")),
+            "version must not be empty",
+        ),
+        ("kind", !text("kind").is_empty(), "kind must not be empty"),
+        ("name", !text("name").is_empty(), "name must not be empty"),
+        ("uid", !text("uid").is_empty(), "uid must not be empty"),
+    ];
+    for (field, ok, message) in checks {
+        if !ok {
+            errors.push(FieldError::new(
+                FieldErrorKind::Invalid,
+                &format!("{OWNER_REFERENCES}.{field}"),
+                Some(&Value::String(text(field).to_string())),
+                message,
+            ));
+        }
+    }
+}
+
+/// Whether an apiVersion (`v1`, `apps/v1`) parses as a group-version with a version.
+fn api_version_has_version(api_version: &str) -> bool {
+    match api_version.split('/').collect::<Vec<_>>().as_slice() {
+        [version] => !version.is_empty(),
+        [_, version] => !version.is_empty(),
+        _ => false,
     }
 }
 
@@ -439,5 +511,28 @@ mod tests {
         let errors = validate_metadata(&metadata);
         assert_eq!(errors.len(), 1);
         assert_eq!(errors[0].field, "metadata.finalizers[2]");
+    }
+
+    #[test]
+    fn owner_references_need_their_fields_and_one_controller_at_most() {
+        let owner = |kind: &str, name: &str| json!({"apiVersion": "apps/v1", "kind": kind, "name": name, "uid": "u-1", "controller": true});
+        let valid = json!({"ownerReferences": [owner("ReplicaSet", "a"), {"apiVersion": "v1", "kind": "ConfigMap", "name": "c", "uid": "u-2"}]});
+        assert_eq!(validate_metadata(&valid), vec![]);
+        let incomplete = json!({"ownerReferences": [{"apiVersion": "apps/", "kind": "ReplicaSet", "name": "", "uid": ""}]});
+        assert_eq!(
+            messages(&validate_metadata(&incomplete)),
+            vec![
+                r#"metadata.ownerReferences.apiVersion: Invalid value: "apps/": version must not be empty"#,
+                r#"metadata.ownerReferences.name: Invalid value: "": name must not be empty"#,
+                r#"metadata.ownerReferences.uid: Invalid value: "": uid must not be empty"#,
+            ]
+        );
+        let two = json!({"ownerReferences": [owner("ReplicaSet", "a"), owner("Deployment", "b")]});
+        let errors = validate_metadata(&two);
+        assert_eq!(errors.len(), 1);
+        assert_eq!(errors[0].field, "metadata.ownerReferences");
+        assert!(errors[0].message.ends_with(
+            r#"Only one reference can have Controller set to true. Found "true" in references for ReplicaSet/a and Deployment/b"#
+        ));
     }
 }
