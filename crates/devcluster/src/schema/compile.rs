@@ -417,10 +417,12 @@ fn finish_builtin(node: &mut Node, path: &str) {
     }
     let rules = rules_of(path);
     for rule in rules {
-        if let BuiltinRule::Required(field) = rule {
-            if !node.required.iter().any(|name| &**name == *field) {
+        match rule {
+            BuiltinRule::Required(field) if !node.required.iter().any(|n| &**n == *field) => {
                 node.required.push((*field).into());
             }
+            BuiltinRule::NotRequired(field) => node.required.retain(|n| &**n != *field),
+            _ => {}
         }
     }
     node.rules = rules;

@@ -13,6 +13,9 @@ use super::error::{FieldError, FieldErrorKind};
 pub(crate) enum BuiltinRule {
     /// The field must be present and not null.
     Required(&'static str),
+    /// The field may be left out although the OpenAPI schema lists it as required (Go decodes it
+    /// as an empty struct and kube-apiserver accepts that).
+    NotRequired(&'static str),
     /// `selector` must be non-empty and match `template.metadata.labels` (`workload` names the
     /// kind in the message).
     SelectorMatchesTemplateLabels { workload: &'static str },
@@ -35,7 +38,8 @@ pub(crate) enum BuiltinRule {
 }
 
 use BuiltinRule::{
-    ConfigKeys, DnsLabel, OneOf, PortNumber, Required, SelectorMatchesTemplateLabels, UniqueKey,
+    ConfigKeys, DnsLabel, NotRequired, OneOf, PortNumber, Required, SelectorMatchesTemplateLabels,
+    UniqueKey,
 };
 
 const CONFIG_KEY_MAX: usize = 253;
@@ -163,6 +167,10 @@ const RULES: &[(&str, &[BuiltinRule])] = &[
         }],
     ),
     ("io.k8s.api.rbac.v1.PolicyRule", &[Required("verbs")]),
+    (
+        "io.k8s.api.networking.v1.NetworkPolicySpec",
+        &[NotRequired("podSelector")],
+    ),
     ("io.k8s.api.rbac.v1.RoleBinding", &[Required("roleRef")]),
     (
         "io.k8s.api.rbac.v1.ClusterRoleBinding",
@@ -181,7 +189,7 @@ pub(crate) fn rules_of(definition: &str) -> &'static [BuiltinRule] {
 /// Checks the rules that are not plain required fields against `value`, found at `path`.
 pub(crate) fn check(rule: BuiltinRule, value: &Value, path: &str, errors: &mut Vec<FieldError>) {
     match rule {
-        Required(_) => {}
+        Required(_) | NotRequired(_) => {}
         SelectorMatchesTemplateLabels { workload } => check_selector(value, workload, path, errors),
         OneOf { field, values } => check_one_of(value, field, values, path, errors),
         UniqueKey { list, key } => check_unique_key(value, list, key, path, errors),

@@ -529,3 +529,12 @@ fn config_map_and_secret_keys_and_secret_base64() {
     );
     assert_eq!(errors[0].kind, FieldErrorKind::TypeInvalid);
 }
+
+#[test]
+fn network_policies_may_leave_out_the_pod_selector() {
+    let policy = json!({"spec": {"policyTypes": ["Ingress"]}});
+    assert_eq!(
+        validate("networking.k8s.io", "v1", "NetworkPolicy", &policy),
+        vec![]
+    );
+}
