@@ -33,13 +33,15 @@ pub(crate) enum BuiltinRule {
     DnsLabel(&'static str),
     /// Field `field`, when an integer, must be a port number (1-65535).
     PortNumber(&'static str),
+    /// Like `PortNumber`, but 0 means "unset" (a Service's targetPort then defaults to its port).
+    PortNumberOrZero(&'static str),
     /// The keys of map `field` must be valid config keys (ConfigMap and Secret data).
     ConfigKeys(&'static str),
 }
 
 use BuiltinRule::{
-    ConfigKeys, DnsLabel, NotRequired, OneOf, PortNumber, Required, SelectorMatchesTemplateLabels,
-    UniqueKey,
+    ConfigKeys, DnsLabel, NotRequired, OneOf, PortNumber, PortNumberOrZero, Required,
+    SelectorMatchesTemplateLabels, UniqueKey,
 };
 
 const CONFIG_KEY_MAX: usize = 253;
@@ -152,7 +154,7 @@ const RULES: &[(&str, &[BuiltinRule])] = &[
         &[
             Required("port"),
             PortNumber("port"),
-            PortNumber("targetPort"),
+            PortNumberOrZero("targetPort"),
             OneOf {
                 field: "protocol",
                 values: PROTOCOLS,
@@ -194,7 +196,8 @@ pub(crate) fn check(rule: BuiltinRule, value: &Value, path: &str, errors: &mut V
         OneOf { field, values } => check_one_of(value, field, values, path, errors),
         UniqueKey { list, key } => check_unique_key(value, list, key, path, errors),
         DnsLabel(field) => check_dns_label(value, field, path, errors),
-        PortNumber(field) => check_port_number(value, field, path, errors),
+        PortNumber(field) => check_port_number(value, field, false, path, errors),
+        PortNumberOrZero(field) => check_port_number(value, field, true, path, errors),
         ConfigKeys(field) => check_config_keys(value, field, path, errors),
     }
 }
@@ -360,11 +363,18 @@ fn check_dns_label(value: &Value, field: &str, path: &str, errors: &mut Vec<Fiel
     }
 }
 
-fn check_port_number(value: &Value, field: &str, path: &str, errors: &mut Vec<FieldError>) {
+fn check_port_number(
+    value: &Value,
+    field: &str,
+    zero_is_unset: bool,
+    path: &str,
+    errors: &mut Vec<FieldError>,
+) {
     let Some(port) = value.get(field).filter(|v| v.is_number()) else {
         return;
     };
-    if !port.as_i64().is_some_and(|p| (1..=65535).contains(&p)) {
+    let lowest = if zero_is_unset { 0 } else { 1 };
+    if !port.as_i64().is_some_and(|p| (lowest..=65535).contains(&p)) {
         errors.push(FieldError::new(
             FieldErrorKind::Invalid,
             &child_path(path, field),

@@ -487,7 +487,8 @@ fn container_and_volume_names_are_dns_labels() {
 #[test]
 fn ports_must_be_in_range() {
     let service = json!({"spec": {"ports": [
-        {"port": 0}, {"port": 80, "targetPort": 70000}, {"port": 443, "targetPort": "https"}
+        {"port": 0}, {"port": 80, "targetPort": 70000}, {"port": 443, "targetPort": "https"},
+        {"port": 8080, "targetPort": 0}
     ]}});
     let errors = validate("", "v1", "Service", &service);
     assert_eq!(
