@@ -51,7 +51,7 @@ ID_PREFIXES = [
     ("apimachinery.pkg.", ""),
 ]
 
-# Group directory -> API group name.
+# Group directory -> API group name, where it is not "<directory>.k8s.io".
 GROUPS = {
     "core": "",
     "apps": "apps",
@@ -63,10 +63,9 @@ GROUPS = {
     "apiserverinternal": "internal.apiserver.k8s.io",
     "flowcontrol": "flowcontrol.apiserver.k8s.io",
     "rbac": "rbac.authorization.k8s.io",
-    "apidiscovery": "apidiscovery.k8s.io",
 }
 
-# Messages with a JSON form of their own (see the decoder's `Special`).
+# Messages with a JSON form of their own (decoded by src/protobuf/special.rs).
 SPECIALS = {
     "meta.v1.Time": "time",
     "meta.v1.MicroTime": "microtime",
@@ -82,6 +81,15 @@ SPECIALS = {
     "authorization.v1beta1.ExtraValue": "strings",
     "certificates.v1.ExtraValue": "strings",
     "certificates.v1beta1.ExtraValue": "strings",
+}
+
+# Go pointer fields newer than the kubectl the table is generated from, whose explicit zero matters
+# (k8s.io/api v0.34 types.go): (message id, JSON name).
+NEWER_POINTERS = {
+    ("core.v1.FileKeySelector", "optional"),  # *bool
+    ("core.v1.PodCertificateProjection", "maxExpirationSeconds"),  # *int32
+    ("apps.v1.DeploymentStatus", "terminatingReplicas"),  # *int32
+    ("apps.v1.ReplicaSetStatus", "terminatingReplicas"),  # *int32
 }
 
 SCALARS = {
@@ -414,7 +422,7 @@ def field_entry(field, go):
 
 def build_table(messages, versions, identities, structs):
     facts, unmatched = match_structs(messages, identities, structs)
-    table, fallback = {}, 0
+    table, fallback, overridden = {}, 0, set()
     for mid in sorted(messages):
         if mid in SPECIALS:
             continue
@@ -426,8 +434,14 @@ def build_table(messages, versions, identities, structs):
                 fallback += 1
             elif info["json"] == "-":
                 continue  # not part of the JSON form (runtime.Unknown.raw)
-            entries.append(field_entry(field, info))
+            entry = field_entry(field, info)
+            if (mid, entry[1]) in NEWER_POINTERS:
+                entry[3] = "pointer"
+                overridden.add((mid, entry[1]))
+            entries.append(entry)
         table[mid] = entries
+    if overridden != NEWER_POINTERS:
+        sys.exit(f"NEWER_POINTERS names unknown fields: {sorted(NEWER_POINTERS - overridden)}")
     print(f"{len(table)} messages, {len(unmatched)} without Go facts, "
           f"{fallback} fields by fallback", file=sys.stderr)
     return {"versions": dict(sorted(versions.items())), "messages": table}

@@ -19,7 +19,7 @@ mod wire;
 #[cfg(test)]
 mod tests;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 use thiserror::Error;
 
 pub use wire::WireError;
@@ -58,7 +58,7 @@ pub enum ProtobufError {
     #[error("no protobuf schema for message {0}")]
     UnknownMessage(String),
     /// The bytes of a message are malformed.
-    #[error("reading {path}: {source}")]
+    #[error("reading {}: {source}", at(.path))]
     Wire {
         /// JSON path of the message being read.
         path: String,
@@ -66,7 +66,7 @@ pub enum ProtobufError {
         source: WireError,
     },
     /// A field arrived with a wire type its schema does not allow.
-    #[error("{path}: expected a {expected} value, found a {found} value")]
+    #[error("{}: expected a {expected} value, found a {found} value", at(.path))]
     WrongWireType {
         /// JSON path of the field.
         path: String,
@@ -76,7 +76,7 @@ pub enum ProtobufError {
         found: &'static str,
     },
     /// A value is well-formed protobuf but has no JSON form (bad timestamp, non-JSON raw object, ...).
-    #[error("{path}: {reason}")]
+    #[error("{}: {reason}", at(.path))]
     Invalid {
         /// JSON path of the value.
         path: String,
@@ -84,7 +84,7 @@ pub enum ProtobufError {
         reason: String,
     },
     /// Messages nest deeper than any Kubernetes object does.
-    #[error("{path}: messages nest deeper than {limit} levels")]
+    #[error("{}: messages nest deeper than {limit} levels", at(.path))]
     TooDeep {
         /// JSON path where the limit was hit.
         path: String,
@@ -94,6 +94,15 @@ pub enum ProtobufError {
     /// The embedded table could not be parsed (a build problem, not a request problem).
     #[error("loading the embedded protobuf table: {0}")]
     Table(String),
+}
+
+/// Names a JSON path in an error message; the empty path is the object itself.
+fn at(path: &str) -> &str {
+    if path.is_empty() {
+        "the object"
+    } else {
+        path
+    }
 }
 
 /// Decodes a `application/vnd.kubernetes.protobuf` body (magic + runtime.Unknown) into the JSON object
@@ -110,9 +119,11 @@ pub fn decode(body: &[u8]) -> Result<Value, ProtobufError> {
             api_version: unknown.api_version.clone(),
             kind: unknown.kind.clone(),
         })?;
-    let mut object = Decoder::new(table).message(id, unknown.raw, "", 0)?;
+    let fields = Decoder::new(table).message(id, unknown.raw, "", 0)?;
+    let mut object = Map::new();
     object.insert("apiVersion".into(), Value::String(unknown.api_version));
     object.insert("kind".into(), Value::String(unknown.kind));
+    object.extend(fields);
     Ok(Value::Object(object))
 }
 

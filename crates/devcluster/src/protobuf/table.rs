@@ -83,7 +83,7 @@ pub enum Mode {
 
 /// One field of a message.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Field(pub u32, pub String, pub Type, pub Mode);
+pub struct Field(u32, String, Type, Mode);
 
 impl Field {
     /// The protobuf field number.
@@ -172,6 +172,48 @@ mod tests {
         );
         assert_eq!(table.kind("v1", "NoSuchKind"), None);
         assert_eq!(table.kind("example.com/v1", "Widget"), None);
+    }
+
+    #[test]
+    fn table_covers_the_kinds_devcluster_serves() {
+        let table = Table::get().unwrap();
+        let kinds = [
+            ("v1", "Namespace"),
+            ("v1", "ConfigMap"),
+            ("v1", "Secret"),
+            ("v1", "Service"),
+            ("v1", "ServiceAccount"),
+            ("v1", "Pod"),
+            ("v1", "PersistentVolumeClaim"),
+            ("v1", "Event"),
+            ("apps/v1", "Deployment"),
+            ("apps/v1", "StatefulSet"),
+            ("apps/v1", "DaemonSet"),
+            ("apps/v1", "ReplicaSet"),
+            ("batch/v1", "Job"),
+            ("batch/v1", "CronJob"),
+            ("networking.k8s.io/v1", "Ingress"),
+            ("networking.k8s.io/v1", "NetworkPolicy"),
+            ("rbac.authorization.k8s.io/v1", "Role"),
+            ("rbac.authorization.k8s.io/v1", "RoleBinding"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRole"),
+            ("rbac.authorization.k8s.io/v1", "ClusterRoleBinding"),
+            ("policy/v1", "PodDisruptionBudget"),
+            ("autoscaling/v2", "HorizontalPodAutoscaler"),
+            ("autoscaling/v1", "Scale"),
+            ("coordination.k8s.io/v1", "Lease"),
+            ("events.k8s.io/v1", "Event"),
+            ("meta.k8s.io/v1", "DeleteOptions"),
+        ];
+        for (api_version, kind) in kinds {
+            let id = table
+                .kind(api_version, kind)
+                .unwrap_or_else(|| panic!("{api_version} {kind}"));
+            assert!(
+                table.message(id).is_some_and(|fields| !fields.is_empty()),
+                "{id}"
+            );
+        }
     }
 
     #[test]

@@ -150,6 +150,22 @@ fn kubectl_autoscale_quota_and_token() {
     );
 }
 
+#[test]
+fn kubectl_auth_can_i() {
+    // kubectl auth can-i create deployments.apps --subresource=scale -n prod
+    assert_eq!(
+        fixture!("auth-can-i.pb"),
+        json!({
+            "apiVersion": "authorization.k8s.io/v1", "kind": "SelfSubjectAccessReview", "metadata": {},
+            "spec": {"resourceAttributes": {
+                "namespace": "prod", "verb": "create", "group": "apps",
+                "resource": "deployments", "subresource": "scale"
+            }},
+            "status": {"allowed": false}
+        })
+    );
+}
+
 // --- hand-built messages -------------------------------------------------------------------------------------
 
 fn varint(mut v: u64) -> Vec<u8> {
