@@ -1,5 +1,6 @@
 //! Table-driven decoding of one typed message into the JSON object Go's encoding/json would write for it.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use serde_json::{Map, Number, Value};
@@ -233,7 +234,13 @@ fn is_zero(value: &Value) -> bool {
 }
 
 /// Protobuf merges repeated occurrences of a message field; concatenating their bytes does exactly that.
-fn merge_messages(values: &[WireValue<'_>], path: &str) -> Result<Vec<u8>, ProtobufError> {
+fn merge_messages<'a>(
+    values: &[WireValue<'a>],
+    path: &str,
+) -> Result<Cow<'a, [u8]>, ProtobufError> {
+    if let [WireValue::Bytes(only)] = values {
+        return Ok(Cow::Borrowed(only));
+    }
     let mut merged = Vec::new();
     for value in values {
         match value {
@@ -241,7 +248,7 @@ fn merge_messages(values: &[WireValue<'_>], path: &str) -> Result<Vec<u8>, Proto
             other => return Err(wrong_type(path, "length-delimited", other)),
         }
     }
-    Ok(merged)
+    Ok(Cow::Owned(merged))
 }
 
 fn expected_wire(ty: &Type) -> &'static str {

@@ -389,3 +389,21 @@ fn nesting_is_bounded() {
         }
     );
 }
+
+#[test]
+fn damaged_bodies_fail_without_panicking() {
+    let body = include_bytes!("../../tests/fixtures/protobuf/create-deployment.pb");
+    let mut failures = 0;
+    for len in 0..body.len() {
+        failures += usize::from(decode(&body[..len]).is_err());
+    }
+    // Only cuts at the envelope's own field boundaries (before raw, contentEncoding, contentType) decode.
+    assert_eq!(failures, body.len() - 3);
+    for i in 4..body.len() {
+        for byte in [0x00, 0x7f, 0xff] {
+            let mut damaged = body.to_vec();
+            damaged[i] = byte;
+            let _ = decode(&damaged);
+        }
+    }
+}
