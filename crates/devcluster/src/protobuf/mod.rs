@@ -10,6 +10,9 @@
 //! declared `omitempty` (Go always writes those fields, so their zero means "unset"). Pointer fields keep an
 //! explicit zero (`replicas: 0`), messages are written even when empty (`emptyDir: {}`), and embedded structs
 //! (`json:",inline"`) are flattened into their parent. Unknown field numbers are skipped, as Go does.
+//! Departures from kubectl's own JSON, both meaning "unset": in `omitempty` fields a zero Time
+//! (`creationTimestamp: null`) and a zero IntOrString (`targetPort: 0`) are left out. Without `omitempty`
+//! they are written as Go does (`null`, `0`).
 
 mod message;
 mod special;
