@@ -4,6 +4,8 @@
 use driftless_core::{Manifest, Origin};
 use serde_json::Value;
 
+use crate::fast_yaml::parse_plain_documents;
+
 /// Why a file's text could not be turned into objects. `file` is relative to the checkout.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -140,7 +142,12 @@ fn take_list_items(object: &mut Value) -> Option<Vec<Value>> {
     }
 }
 
+/// The non-empty documents of a YAML stream: through the fast path when it applies,
+/// else (and for every error message) through serde-saphyr.
 fn parse_yaml_documents(file: &str, text: &str) -> Result<Vec<Value>, ParseError> {
+    if let Some(documents) = parse_plain_documents(text) {
+        return Ok(documents);
+    }
     serde_saphyr::from_multiple_with_options::<Value>(text, yaml_options()).map_err(|err| {
         let location = err.location();
         ParseError::Yaml {

@@ -12,6 +12,7 @@ mod checkout;
 mod detect;
 mod directory;
 mod documents;
+mod fast_yaml;
 mod helm;
 mod jsonnet;
 mod kustomize;
