@@ -181,7 +181,25 @@ fn scalar_value(text: &str, style: ScalarStyle) -> Option<Value> {
     if (first.is_ascii_alphabetic() || first == b'/') && !is_boolean_word {
         return Some(Value::String(text.to_owned()));
     }
+    if is_quantity(text) {
+        return Some(Value::String(text.to_owned()));
+    }
     plain_decimal_integer(text).or_else(|| resolve_with_serde_saphyr(text))
+}
+
+/// Kubernetes quantities such as `100m`, `128Mi` or `1.5Gi`: digits, an optional fraction
+/// and a unit suffix. No YAML number ends in one of these units, so they are strings.
+fn is_quantity(text: &str) -> bool {
+    const UNITS: [&str; 12] = [
+        "m", "k", "M", "G", "T", "P", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei",
+    ];
+    let Some(unit_start) = text.find(|c: char| !(c.is_ascii_digit() || c == '.')) else {
+        return false;
+    };
+    let (number, unit) = text.split_at(unit_start);
+    number.starts_with(|c: char| c.is_ascii_digit())
+        && number.matches('.').count() <= 1
+        && UNITS.contains(&unit)
 }
 
 /// `0`, or a decimal integer without sign, leading zero or separators that fits in u64,
@@ -256,6 +274,13 @@ mod tests {
         "nginx:1.27",
         "/healthz",
         "100m",
+        "1.5Gi",
+        "2k",
+        "1E",
+        "1e",
+        "0x1Mi",
+        "1..5m",
+        "1.M",
         "128Mi",
         "1.5",
         "1e3",
