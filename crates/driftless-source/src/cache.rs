@@ -158,6 +158,24 @@ impl ArtifactCache {
         })
     }
 
+    /// The most recently used artifact of `repo_id`, held so that it is not evicted while the
+    /// caller uses it (e.g. to hard-link unchanged files into a new checkout).
+    pub fn latest(&self, repo_id: &str) -> Option<Artifact> {
+        let index = self.lock();
+        let ((_, commit), slot) = index
+            .slots
+            .iter()
+            .filter(|((id, _), _)| id == repo_id)
+            .max_by_key(|(_, slot)| slot.last_used)?;
+        let path = self.artifact_dir(repo_id, commit);
+        Some(Artifact {
+            path,
+            commit: commit.clone(),
+            bytes: slot.bytes,
+            _lease: slot.lease.clone(),
+        })
+    }
+
     /// A fresh, not yet existing directory next to where `commit`'s artifact will live.
     pub fn staging_dir(&self, repo_id: &str, commit: &ObjectId) -> Result<PathBuf, CacheError> {
         let parent = self.root.join("artifacts").join(repo_id);

@@ -23,7 +23,7 @@ mod single_flight;
 mod source;
 mod url;
 
-pub use cache::{Artifact, ArtifactCache, CacheError};
+pub use cache::{Artifact, CacheError};
 pub use checkout::{CheckoutError, Limits};
 pub use credentials::{Credentials, CredentialsError};
 pub use git::{GitError, Step};

@@ -2,7 +2,7 @@
 //! per-repository mirror, and hands out immutable artifacts from the cache.
 
 use crate::cache::{Artifact, ArtifactCache, CacheError};
-use crate::checkout::{write_tree, CheckoutError, Limits, Subject};
+use crate::checkout::{write_tree, CheckoutError, Limits, Previous, Subject};
 use crate::credentials::{Credentials, CredentialsError};
 use crate::git::{local_command, spawn_error, GitError, Remote, Step};
 use crate::refs::{ObjectId, RefList, RefQuery};
@@ -156,6 +156,11 @@ impl Source {
             mirror_locks: Mutex::new(HashMap::new()),
             stats: SourceStats::default(),
         })
+    }
+
+    /// Bytes of file content in the cached artifacts (what the eviction budget counts).
+    pub fn cache_bytes(&self) -> u64 {
+        self.cache.total_bytes()
     }
 
     /// What this source has done so far.
@@ -463,8 +468,18 @@ fn write_artifact(
 ) -> Result<Artifact, SourceError> {
     let staged = cache.staging_dir(repo_id, commit)?;
     let subject = Subject { repo, commit };
-    match write_tree(mirror, &subject, &staged, limits) {
-        Ok(stats) => Ok(cache.publish(repo_id, commit, &staged, stats.bytes)?),
+    let earlier = cache.latest(repo_id);
+    let previous = earlier.as_ref().map(|a| Previous {
+        root: a.path(),
+        commit: a.commit(),
+    });
+    let written = write_tree(mirror, &subject, &staged, limits, previous.as_ref());
+    drop(earlier); // no longer needed: let eviction consider it
+    match written {
+        Ok(stats) => {
+            tracing::debug!(repo, revision = %commit, files = stats.files, linked = stats.linked, "tree written");
+            Ok(cache.publish(repo_id, commit, &staged, stats.bytes)?)
+        }
         Err(error) => {
             cache.discard(&staged)?;
             Err(error.into())

@@ -17,6 +17,7 @@ async fn artifacts_past_the_budget_are_evicted_unless_held() {
     drop(dropped);
     upstream.commit(&[("b.bin", &"b".repeat(10_000))], "b");
     let (_, newest) = source.fetch(&repo, "main").await.unwrap();
+    assert!(source.cache_bytes() <= 20_100, "{}", source.cache_bytes());
     assert!(
         !dropped_path.exists(),
         "the least recently used artifact nobody holds is evicted"
@@ -64,4 +65,46 @@ async fn a_restarted_source_reuses_artifacts_and_drops_half_written_ones() {
         0,
         "nothing is fetched again"
     );
+}
+
+#[tokio::test]
+async fn unchanged_files_are_shared_with_the_previous_artifact() {
+    use std::os::unix::fs::MetadataExt;
+    let upstream = Upstream::new();
+    upstream.commit(
+        &[("keep.yaml", "k: 1\n"), ("bin/run.sh", "#!/bin/sh\n")],
+        "files",
+    );
+    let script = upstream.path().join("bin/run.sh");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    upstream.commit(&[], "exec");
+    let url = format!("file://{}", upstream.path().display());
+    let (source, _dir) = source_with(|_| {});
+    let repo = open_repo(&url);
+    let (_, old) = source.fetch(&repo, "main").await.unwrap();
+    upstream.commit(&[("app/config.yaml", "replicas: 3\n")], "scale");
+    let (_, new) = source.fetch(&repo, "main").await.unwrap();
+    let inode = |a: &driftless_source::Artifact, p: &str| {
+        std::fs::metadata(a.path().join(p)).unwrap().ino()
+    };
+    assert_eq!(
+        inode(&old, "keep.yaml"),
+        inode(&new, "keep.yaml"),
+        "an unchanged file is hard-linked"
+    );
+    assert_eq!(inode(&old, "bin/run.sh"), inode(&new, "bin/run.sh"));
+    assert_ne!(
+        inode(&old, "app/config.yaml"),
+        inode(&new, "app/config.yaml")
+    );
+    assert_eq!(
+        read(&old, "app/config.yaml"),
+        "replicas: 1\n",
+        "the earlier artifact is unchanged"
+    );
+    assert_eq!(read(&new, "app/config.yaml"), "replicas: 3\n");
+    let mode = std::fs::metadata(new.path().join("bin/run.sh"))
+        .unwrap()
+        .mode();
+    assert_eq!(mode & 0o777, 0o555, "executable bit kept, read-only");
 }

@@ -2,6 +2,12 @@
 //! (no attributes, filters or line-ending conversion), within size and file-count limits, with
 //! unsafe paths and escaping symlinks refused. Blocking: run it on a blocking thread.
 
+mod reuse;
+mod symlinks;
+
+pub(crate) use reuse::Previous;
+use symlinks::{check_symlinks, create_symlinks};
+
 use crate::git::{local_command, spawn_error, GitError, Step};
 use crate::refs::ObjectId;
 use std::collections::BTreeMap;
@@ -112,6 +118,8 @@ pub struct TreeStats {
     pub files: u64,
     /// Bytes of file content written.
     pub bytes: u64,
+    /// Files hard-linked from an earlier checkout instead of written.
+    pub linked: u64,
 }
 
 /// One blob of the tree.
@@ -134,21 +142,24 @@ pub(crate) struct Subject<'a> {
 }
 
 /// Writes the tree of `subject.commit` from the bare repository `mirror` into `dest` (created
-/// here; must not exist). Files become read-only. Submodule entries are left out. On error `dest`
+/// here; must not exist), hard-linking unchanged files from `previous`. Files become read-only. Submodule entries are left out. On error `dest`
 /// may hold a partial tree: the caller owns it and removes it.
 pub(crate) fn write_tree(
     mirror: &Path,
     subject: &Subject,
     dest: &Path,
     limits: Limits,
+    previous: Option<&Previous>,
 ) -> Result<TreeStats, CheckoutError> {
     let entries = list_tree(mirror, subject)?;
-    let stats = check_limits(&entries, subject, limits)?;
+    let mut stats = check_limits(&entries, subject, limits)?;
     for entry in &entries {
         check_path(&entry.path, subject)?;
     }
     make_dir(dest)?;
-    let links = write_blobs(mirror, subject, dest, &entries)?;
+    let (to_write, linked) = reuse::link_unchanged(mirror, subject, previous, dest, &entries)?;
+    stats.linked = linked;
+    let links = write_blobs(mirror, subject, dest, &to_write)?;
     check_symlinks(&links, subject)?;
     create_symlinks(dest, &links)?;
     seal_directories(dest)?;
@@ -217,7 +228,11 @@ fn check_limits(
             limit: limits.max_bytes,
         });
     }
-    Ok(TreeStats { files, bytes })
+    Ok(TreeStats {
+        files,
+        bytes,
+        linked: 0,
+    })
 }
 
 fn check_path(path: &[u8], subject: &Subject) -> Result<(), CheckoutError> {
@@ -243,7 +258,7 @@ fn write_blobs(
     mirror: &Path,
     subject: &Subject,
     dest: &Path,
-    entries: &[Entry],
+    entries: &[&Entry],
 ) -> Result<BTreeMap<String, String>, CheckoutError> {
     let mut child = local_command(mirror)
         .args(["cat-file", "--batch", "--buffer"])
@@ -285,7 +300,7 @@ fn read_blobs(
     mut reader: impl BufRead,
     subject: &Subject,
     dest: &Path,
-    entries: &[Entry],
+    entries: &[&Entry],
 ) -> Result<BTreeMap<String, String>, CheckoutError> {
     let mut links = BTreeMap::new();
     let mut header = String::new();
@@ -357,73 +372,6 @@ fn make_dir(path: &Path) -> Result<(), CheckoutError> {
         })
 }
 
-fn check_symlinks(
-    links: &BTreeMap<String, String>,
-    subject: &Subject,
-) -> Result<(), CheckoutError> {
-    for (path, target) in links {
-        let mut dir: Vec<String> = path.split('/').map(str::to_string).collect();
-        dir.pop();
-        let mut hops = 0;
-        if resolve_inside(dir, target, links, &mut hops).is_none() {
-            return Err(CheckoutError::SymlinkEscapes {
-                repo: subject.repo.to_string(),
-                commit: subject.commit.clone(),
-                path: path.clone(),
-                target: target.clone(),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Resolves `target` relative to directory `dir` (components from the checkout root), following
-/// the tree's own symlinks; `None` when the walk leaves the root, is absolute or loops.
-fn resolve_inside(
-    mut stack: Vec<String>,
-    target: &str,
-    links: &BTreeMap<String, String>,
-    hops: &mut u32,
-) -> Option<Vec<String>> {
-    if target.starts_with('/') {
-        return None;
-    }
-    for part in target.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                stack.pop()?;
-            }
-            name => {
-                stack.push(name.to_string());
-                if let Some(next) = links.get(&stack.join("/")) {
-                    *hops += 1;
-                    if *hops > 40 {
-                        return None;
-                    }
-                    stack.pop();
-                    stack = resolve_inside(stack, next, links, hops)?;
-                }
-            }
-        }
-    }
-    Some(stack)
-}
-
-fn create_symlinks(dest: &Path, links: &BTreeMap<String, String>) -> Result<(), CheckoutError> {
-    for (path, target) in links {
-        let link = dest.join(path);
-        if let Some(parent) = link.parent() {
-            make_dir(parent)?;
-        }
-        std::os::unix::fs::symlink(target, &link).map_err(|e| CheckoutError::Write {
-            path: link,
-            source: Arc::new(e),
-        })?;
-    }
-    Ok(())
-}
-
 /// Makes every directory of the checkout read-only (files already are).
 fn seal_directories(dir: &Path) -> Result<(), CheckoutError> {
     let write_error = |e: std::io::Error| CheckoutError::Write {
@@ -450,46 +398,6 @@ fn read_error(subject: &Subject, detail: String) -> CheckoutError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn escapes(links: &[(&str, &str)]) -> Vec<String> {
-        let map: BTreeMap<String, String> = links
-            .iter()
-            .map(|(p, t)| (p.to_string(), t.to_string()))
-            .collect();
-        let commit = ObjectId::parse(&"a".repeat(40)).unwrap();
-        let subject = Subject {
-            repo: "r",
-            commit: &commit,
-        };
-        match check_symlinks(&map, &subject) {
-            Err(CheckoutError::SymlinkEscapes { path, .. }) => vec![path],
-            Err(other) => panic!("{other}"),
-            Ok(()) => vec![],
-        }
-    }
-
-    #[test]
-    fn symlinks_inside_are_allowed() {
-        assert!(escapes(&[
-            ("a/l", "../b"),
-            ("top", "a/l"),
-            ("dangling", "nowhere/x"),
-            ("dot", ".")
-        ])
-        .is_empty());
-    }
-
-    #[test]
-    fn symlinks_leaving_the_root_are_refused() {
-        assert_eq!(escapes(&[("abs", "/etc/passwd")]), ["abs"]);
-        assert_eq!(escapes(&[("a/up", "../../x")]), ["a/up"]);
-        // Each link looks harmless on its own; together they climb out.
-        assert_eq!(escapes(&[("x/y/s", "../.."), ("e", "x/y/s/..")]), ["e"]);
-        assert_eq!(
-            escapes(&[("loop1", "loop2"), ("loop2", "loop1")]),
-            ["loop1"]
-        );
-    }
 
     #[test]
     fn unsafe_paths_are_refused() {
