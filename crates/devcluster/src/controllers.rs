@@ -483,7 +483,7 @@ fn after_delete(tx: &mut Tx<'_>, gone: &Value) -> ApiResult<()> {
             .and_then(|t| tx.state.store.get(&object_key(&t, "", ns)).cloned())
             .is_some_and(|o| o.pointer("/metadata/deletionTimestamp").is_some());
         if terminating {
-            terminate_namespace(tx, &ns.to_string())?;
+            terminate_namespace(tx, ns)?;
         }
     }
     Ok(())

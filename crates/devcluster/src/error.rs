@@ -26,7 +26,7 @@ pub struct ApiError {
     /// Message shown to users.
     pub message: String,
     /// `details.group`, `details.kind` and `details.name` when the error is about one object.
-    pub target: Option<ErrorTarget>,
+    pub target: Option<Box<ErrorTarget>>,
     /// `details.causes`.
     pub causes: Vec<Cause>,
     /// `details.retryAfterSeconds`, for 429 and 500 answers that should be retried.
@@ -58,11 +58,11 @@ impl ApiError {
 
     /// Attaches the object the error is about.
     pub fn about(mut self, group: &str, plural: &str, name: &str) -> Self {
-        self.target = Some(ErrorTarget {
+        self.target = Some(Box::new(ErrorTarget {
             group: group.to_string(),
             kind: plural.to_string(),
             name: name.to_string(),
-        });
+        }));
         self
     }
 

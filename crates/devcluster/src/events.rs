@@ -61,6 +61,9 @@ struct Window {
     complete_after: u64,
 }
 
+/// Events still in the window after a resourceVersion, and the receiver of every later one.
+pub type Subscription = (Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>);
+
 /// A watch asked for a resourceVersion older than the window holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Expired {
@@ -99,10 +102,7 @@ impl Hub {
 
     /// Events after `rv` still in the window plus a receiver for every later one, with no gap and no
     /// duplicate between the two.
-    pub fn subscribe_after(
-        &self,
-        rv: u64,
-    ) -> Result<(Vec<Arc<Event>>, broadcast::Receiver<Arc<Event>>), Expired> {
+    pub fn subscribe_after(&self, rv: u64) -> Result<Subscription, Expired> {
         let window = lock(&self.window);
         if rv < window.complete_after {
             return Err(Expired {

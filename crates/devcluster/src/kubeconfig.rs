@@ -3,13 +3,8 @@
 /// A kubeconfig (YAML) for `url`, carrying the bearer token when there is one.
 pub fn render(url: &str, token: Option<&str>) -> String {
     let user = match token {
-        Some(t) => format!("    token: {}\n", yaml_quote(t)),
-        None => "    {}\n".to_string(),
-    };
-    let user = if token.is_some() {
-        format!("  user:\n{user}")
-    } else {
-        format!("  user:\n{user}")
+        Some(t) => format!("  user:\n    token: {}\n", yaml_quote(t)),
+        None => "  user: {}\n".to_string(),
     };
     format!(
         "apiVersion: v1\nkind: Config\nclusters:\n- name: devcluster\n  cluster:\n    server: {url}\ncontexts:\n- name: devcluster\n  context:\n    cluster: devcluster\n    user: devcluster\n    namespace: default\ncurrent-context: devcluster\nusers:\n- name: devcluster\n{user}preferences: {{}}\n"

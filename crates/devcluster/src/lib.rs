@@ -18,6 +18,7 @@ pub mod kubeconfig;
 pub mod names;
 pub mod openapi;
 pub mod persist;
+pub mod protobuf;
 pub mod registry;
 pub mod schema;
 pub mod selector;
@@ -147,6 +148,10 @@ impl DevCluster {
         });
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
+            // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs stall them ~40 ms.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
             let serving = axum::serve(listener, router).with_graceful_shutdown(async {
                 let _ = stop.await;
             });

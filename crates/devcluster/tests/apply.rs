@@ -161,8 +161,10 @@ async fn update_manager_conflicts_with_a_later_apply() {
     )
     .await
     .unwrap();
-    let mut params = PatchParams::default();
-    params.field_manager = Some("kubectl-scale".into());
+    let params = PatchParams {
+        field_manager: Some("kubectl-scale".into()),
+        ..Default::default()
+    };
     api.patch(
         "web",
         &params,

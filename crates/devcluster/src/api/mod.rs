@@ -121,7 +121,11 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 
 /// A JSON response with `Content-Type: application/json`.
 pub(crate) fn json_response(code: StatusCode, value: &Value) -> Response {
-    let body = serde_json::to_vec(value).unwrap_or_default();
+    bytes_response(code, serde_json::to_vec(value).unwrap_or_default())
+}
+
+/// A response whose body is already-encoded JSON.
+pub(crate) fn bytes_response(code: StatusCode, body: Vec<u8>) -> Response {
     let mut response = Response::new(Body::from(body));
     *response.status_mut() = code;
     response.headers_mut().insert(

@@ -99,12 +99,11 @@ fn manager_from_user_agent(headers: &HeaderMap) -> String {
 }
 
 /// DeleteOptions from the query and the optional body.
-pub fn delete_options(q: &Query, body: &[u8]) -> ApiResult<DeleteOptions> {
+pub fn delete_options(q: &Query, headers: &HeaderMap, body: &[u8]) -> ApiResult<DeleteOptions> {
     let parsed: serde_json::Value = if body.iter().all(u8::is_ascii_whitespace) {
         serde_json::Value::Null
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| ApiError::bad_request(format!("invalid DeleteOptions: {e}")))?
+        decode_body(headers, body)?
     };
     let text = |p: &str| {
         parsed
@@ -177,6 +176,11 @@ pub fn decode_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<serde_json::Va
     match content_type(headers).as_str() {
         "" | "application/json" => serde_json::from_slice(body)
             .map_err(|e| ApiError::bad_request(format!("the request body is not valid JSON: {e}"))),
+        "application/vnd.kubernetes.protobuf" => crate::protobuf::decode(body).map_err(|e| {
+            ApiError::bad_request(format!(
+                "the protobuf request body could not be decoded: {e}"
+            ))
+        }),
         "application/yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::params::{self, decode_body, delete_options, list_options, patch_kind, write_options};
-use super::{discovery, json_response, watch, ApiState, MAX_BODY_BYTES};
+use super::{bytes_response, discovery, json_response, watch, ApiState, MAX_BODY_BYTES};
 use crate::cluster::{Deleted, Subresource, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
@@ -116,18 +116,14 @@ async fn serve(
                 return watch::serve(state.cluster.clone(), rt, namespace, q).await;
             }
             let page = cluster.list(&rt, namespace.as_deref(), &list_options(q)?)?;
-            let items: Vec<Value> = page.items.iter().map(|o| served(o, &rt)).collect();
             let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});
-            if let Some(c) = page.continue_token {
+            if let Some(c) = &page.continue_token {
                 metadata["continue"] = json!(c);
             }
             if let Some(r) = page.remaining {
                 metadata["remainingItemCount"] = json!(r);
             }
-            Ok(json_response(
-                StatusCode::OK,
-                &json!({"kind": rt.list_kind(), "apiVersion": rt.api_version(), "metadata": metadata, "items": items}),
-            ))
+            Ok(list_response(&rt, &metadata, &page.items))
         }
         (Target::Collection { rt, namespace }, Method::POST) => {
             let ns = namespace.unwrap_or_default();
@@ -145,7 +141,7 @@ async fn serve(
         }
         (Target::Collection { rt, namespace }, Method::DELETE) => {
             let bytes = read_body(body).await?;
-            let opts = delete_options(q, &bytes)?;
+            let opts = delete_options(q, headers, &bytes)?;
             let gone = cluster
                 .delete_collection(&rt, namespace.as_deref(), &list_options(q)?, &opts)
                 .await?;
@@ -216,8 +212,7 @@ async fn object_request(
                     &rt,
                     &namespace,
                     &name,
-                    kind,
-                    &bytes,
+                    (kind, &bytes),
                     sub,
                     &write_options(q, headers)?,
                 )
@@ -227,7 +222,7 @@ async fn object_request(
         Method::DELETE if sub == Subresource::Main => {
             let bytes = read_body(body).await?;
             match cluster
-                .delete(&rt, &namespace, &name, &delete_options(q, &bytes)?)
+                .delete(&rt, &namespace, &name, &delete_options(q, headers, &bytes)?)
                 .await?
             {
                 Deleted::Pending(object) => {
@@ -310,6 +305,32 @@ async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {
     to_bytes(body, MAX_BODY_BYTES)
         .await
         .map_err(|_| ApiError::too_large(MAX_BODY_BYTES))
+}
+
+/// A list object, serialized item by item without copying the stored objects.
+fn list_response(rt: &ResourceType, metadata: &Value, items: &[Arc<Value>]) -> Response {
+    let api_version = rt.api_version();
+    let mut body = Vec::with_capacity(256 + items.len() * 512);
+    let head = json!({"kind": rt.list_kind(), "apiVersion": api_version, "metadata": metadata});
+    let head = head.to_string();
+    body.extend_from_slice(&head.as_bytes()[..head.len() - 1]);
+    body.extend_from_slice(b",\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        let written =
+            if item.get("apiVersion").and_then(Value::as_str) == Some(api_version.as_str()) {
+                serde_json::to_writer(&mut body, item.as_ref())
+            } else {
+                serde_json::to_writer(&mut body, &served(item, rt))
+            };
+        if let Err(e) = written {
+            return ApiError::internal(format!("encoding the list: {e}")).into_response();
+        }
+    }
+    body.extend_from_slice(b"]}");
+    bytes_response(StatusCode::OK, body)
 }
 
 /// The object as served at `rt`'s version (conversion strategy None: only apiVersion changes).

@@ -97,7 +97,10 @@ pub async fn serve(
             }
         }
     }
-    let mut response = Response::new(Body::from_stream(ReceiverStream::new(rx).map_ok()));
+    let mut response = Response::new(Body::from_stream(futures::StreamExt::map(
+        ReceiverStream::new(rx),
+        Ok::<Bytes, std::convert::Infallible>,
+    )));
     *response.status_mut() = StatusCode::OK;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -135,23 +138,6 @@ fn start_of(q: &params::Query) -> ApiResult<Start> {
             .parse::<u64>()
             .map(Start::After)
             .map_err(|_| ApiError::bad_request(format!("invalid resource version {n:?}"))),
-    }
-}
-
-trait MapOk {
-    fn map_ok(
-        self,
-    ) -> futures::stream::Map<Self, fn(Bytes) -> Result<Bytes, std::convert::Infallible>>
-    where
-        Self: Sized;
-}
-
-impl MapOk for ReceiverStream<Bytes> {
-    fn map_ok(
-        self,
-    ) -> futures::stream::Map<Self, fn(Bytes) -> Result<Bytes, std::convert::Infallible>> {
-        use futures::StreamExt;
-        StreamExt::map(self, Ok)
     }
 }
 

@@ -140,14 +140,14 @@ impl Cluster {
         .await
     }
 
-    /// PATCH: JSON patch, merge patch or server-side apply (which creates a missing object).
+    /// PATCH with a body of the given kind: JSON patch, merge patch or server-side apply (which creates a
+    /// missing object).
     pub async fn patch(
         &self,
         rt: &ResourceType,
         namespace: &str,
         name: &str,
-        kind: PatchKind,
-        body: &[u8],
+        (kind, body): (PatchKind, &[u8]),
         sub: Subresource,
         opts: &WriteOptions,
     ) -> ApiResult<Written> {
