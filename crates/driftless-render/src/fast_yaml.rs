@@ -8,7 +8,8 @@
 //! keys, non-scalar or duplicate keys, plain scalars over several lines, byte-order marks, parse
 //! errors, sizes near serde-saphyr's budgets), and the caller then parses the whole file
 //! with serde-saphyr. Plain scalars that may be numbers, booleans or nulls are resolved by
-//! serde-saphyr one by one, unless they are plain decimal integers or the null forms.
+//! serde-saphyr one by one, unless they are plain decimal integers, null forms or
+//! Kubernetes quantities (`100m`, `128Mi`).
 
 use serde_json::{Map, Value};
 use serde_saphyr::granit_parser::{Event, Parser, ScalarStyle, Span};
@@ -274,6 +275,16 @@ mod tests {
         "nginx:1.27",
         "/healthz",
         "100m",
+        "inf",
+        "nan",
+        "NaN",
+        "Infinity",
+        "infinity",
+        "INF",
+        "e5",
+        "E",
+        "x1",
+        "b101",
         "1.5Gi",
         "2k",
         "1E",
