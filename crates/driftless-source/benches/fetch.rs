@@ -48,13 +48,20 @@ fn file_path(file: usize) -> String {
     format!("apps/team-{}/app-{}/cm-{file}.yaml", file / 100, file / 10)
 }
 
-/// Builds a bare repository with `git fast-import`: one commit adding `files` files, then
-/// `commits - 1` commits changing 10 files each.
+/// Builds a bare repository: one commit adding `files` files, then `commits - 1` commits
+/// changing 10 files each.
 fn generate(repo: &Path, files: usize, commits: usize) {
     support::git(
         repo.parent().unwrap(),
         &["init", "-q", "--bare", "-b", "main", repo.to_str().unwrap()],
     );
+    import_commits(repo, files, 0..commits);
+    support::git(repo, &["repack", "-a", "-d", "-q"]);
+}
+
+/// Appends the commits numbered `range` to `main` with `git fast-import` (commit 0 adds every
+/// file, later ones change 10 files each).
+fn import_commits(repo: &Path, files: usize, range: std::ops::Range<usize>) {
     let mut import = Command::new("git")
         .args(["fast-import", "--quiet"])
         .env("GIT_DIR", repo)
@@ -62,7 +69,7 @@ fn generate(repo: &Path, files: usize, commits: usize) {
         .spawn()
         .expect("git must be installed");
     let mut stream = std::io::BufWriter::new(import.stdin.take().unwrap());
-    for commit in 0..commits {
+    for commit in range.clone() {
         let message = format!("commit {commit}");
         writeln!(stream, "commit refs/heads/main").unwrap();
         writeln!(
@@ -72,6 +79,9 @@ fn generate(repo: &Path, files: usize, commits: usize) {
         )
         .unwrap();
         write!(stream, "data {}\n{message}\n", message.len()).unwrap();
+        if commit == range.start && commit > 0 {
+            writeln!(stream, "from refs/heads/main^0").unwrap();
+        }
         let changed: Vec<usize> = if commit == 0 {
             (0..files).collect()
         } else {
@@ -90,7 +100,15 @@ fn generate(repo: &Path, files: usize, commits: usize) {
     }
     drop(stream);
     assert!(import.wait().unwrap().success(), "git fast-import failed");
-    support::git(repo, &["repack", "-a", "-d", "-q"]);
+}
+
+/// `git fetch --depth 1` + `git reset --hard` in an existing shallow clone: git's way to get a
+/// new commit's files onto disk.
+fn git_update_clone(clone: &Path) -> Duration {
+    let started = Instant::now();
+    support::git(clone, &["fetch", "-q", "--depth", "1", "origin", "main"]);
+    support::git(clone, &["reset", "-q", "--hard", "FETCH_HEAD"]);
+    started.elapsed()
 }
 
 fn git_clone_depth_1(url: &str, into: &Path) -> Duration {
@@ -215,6 +233,24 @@ fn main() {
         assert!(artifact.path().join(file_path(files - 1)).exists());
     }
 
+    let (mut git_updates, mut source_updates) = (Vec::new(), Vec::new());
+    let updating = open_source(&work.path().join("cache-0"));
+    for run in 0..runs {
+        import_commits(
+            &root.join("bench.git"),
+            files,
+            commits + run..commits + run + 1,
+        );
+        git_updates.push(git_update_clone(&work.path().join("clone-0")));
+        let started = Instant::now();
+        let (commit, _) = runtime.block_on(updating.fetch(&repo, "main")).unwrap();
+        source_updates.push(started.elapsed());
+        assert_eq!(
+            commit.id.as_str(),
+            support::git(&root.join("bench.git"), &["rev-parse", "main"])
+        );
+    }
+
     let http = GitHttpServer::start(&root, Auth::default());
     let sshd = Path::new("/usr/sbin/sshd")
         .exists()
@@ -290,6 +326,13 @@ fn main() {
     println!(
         "| ratio driftless / git clone | {:.2} |",
         ours.as_secs_f64() / clone.as_secs_f64()
+    );
+    let (git_update, our_update) = (median(git_updates.clone()), median(source_updates.clone()));
+    println!("| new commit (10 files changed): `git fetch --depth 1` + `git reset --hard` in a clone (median of {runs}) | {} |", ms(git_update));
+    println!("| new commit (10 files changed): driftless resolve + fetch + new immutable artifact (median of {runs}) | {} |", ms(our_update));
+    println!(
+        "| ratio driftless / git, new commit | {:.2} |",
+        our_update.as_secs_f64() / git_update.as_secs_f64()
     );
     println!(
         "| all runs, git clone | {} |",
