@@ -83,6 +83,23 @@ pub enum RenderError {
     Validation(#[from] ValidationError),
 }
 
+impl RenderError {
+    /// True when rendering the same source again may succeed: a tool timed out, could not
+    /// be started or its output could not be read, a directory could not be listed, or a
+    /// rendering thread failed. False when the source or spec itself is at fault (bad YAML,
+    /// an invalid object, a failing kustomization or chart, a path outside the checkout,
+    /// a missing tool): only a new commit, spec or installation fixes those.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Kustomize(KustomizeError::Build { source, .. })
+            | Self::Helm(HelmError::Template { source, .. }) => source.is_transient(),
+            Self::Directory(DirectoryError::List { .. } | DirectoryError::Worker)
+            | Self::Jsonnet(JsonnetError::Thread { .. }) => true,
+            _ => false,
+        }
+    }
+}
+
 /// One render: which checkout, at which commit, with which source options, and the
 /// release (name and namespace) that Helm charts are templated with.
 #[derive(Debug, Clone)]

@@ -57,6 +57,15 @@ pub enum RunError {
 }
 
 impl RunError {
+    /// True for failures of the run rather than of the tool's input: a timeout, a tool
+    /// that could not be started, or output that could not be read.
+    pub fn is_transient(&self) -> bool {
+        matches!(
+            self,
+            Self::Timeout { .. } | Self::Spawn { .. } | Self::Output { .. }
+        )
+    }
+
     /// The same error with every occurrence of `root` in the tool's stderr replaced by
     /// `.`, so that messages name paths relative to the checkout, not host paths.
     pub fn relative_to(self, root: &Path) -> Self {
@@ -252,6 +261,16 @@ mod tests {
             .unwrap_err();
         assert!(matches!(err, RunError::Timeout { .. }), "{err}");
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn only_run_failures_are_transient() {
+        let timeout = sh("exec sleep 30")
+            .run(Duration::from_millis(100))
+            .unwrap_err();
+        assert!(timeout.is_transient());
+        let failed = sh("exit 1").run(Duration::from_secs(10)).unwrap_err();
+        assert!(!failed.is_transient());
     }
 
     #[test]

@@ -164,3 +164,26 @@ fn missing_tool_names_what_to_install() {
         .unwrap_err();
     assert!(err.to_string().contains("cannot start kubectl"), "{err}");
 }
+
+#[test]
+fn failing_kustomization_is_not_transient_but_a_tool_that_cannot_start_is() {
+    let err = render(&fixture("kustomize"), "c1", &spec("broken")).unwrap_err();
+    assert!(!err.is_transient(), "{err}");
+    let renderer = Renderer::new(
+        Arc::new(KustomizeCommand::with_program(
+            "/nonexistent/kubectl".into(),
+            driftless_render::KustomizeTool::Kubectl,
+            Duration::from_secs(1),
+        )),
+        HelmCommand::from_path(Duration::from_secs(1)),
+        None,
+    );
+    let err = renderer
+        .render(&RenderRequest::new(
+            &fixture("kustomize"),
+            "c1",
+            &spec("base"),
+        ))
+        .unwrap_err();
+    assert!(err.is_transient(), "{err}");
+}
