@@ -479,3 +479,28 @@ fn force_takes_fields_from_every_conflicting_manager() {
     assert_eq!(obj["data"], json!({"a": "2", "b": "2"}));
     assert_eq!(managers(&obj), ["z"]);
 }
+
+#[test]
+fn env_vars_dropped_by_one_applier_go_unless_another_owns_them() {
+    let with_env = |env: Value| {
+        let mut d = deployment(3, "nginx:1");
+        d["spec"]["template"]["spec"]["containers"][0]["env"] = env;
+        d
+    };
+    let obj = ssa(
+        None,
+        &with_env(json!([{"name": "A", "value": "1"}, {"name": "B", "value": "2"}])),
+        "a",
+        T1,
+    )
+    .unwrap();
+    let b = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+        "spec": {"template": {"spec": {"containers": [{"name": "app", "env": [{"name": "B", "value": "2"}]}]}}}});
+    let obj = ssa(Some(&obj), &b, "b", T2).unwrap();
+    let obj = ssa(Some(&obj), &with_env(json!([])), "a", T3).unwrap();
+    let container = &obj["spec"]["template"]["spec"]["containers"][0];
+    assert_eq!(container["env"], json!([{"name": "B", "value": "2"}]));
+    assert_eq!(container["image"], "nginx:1", "a still applies the image");
+    let again = ssa(Some(&obj), &with_env(json!([])), "a", T3).unwrap();
+    assert_eq!(again, obj);
+}

@@ -23,6 +23,8 @@ enum T {
     Ports,
     Port,
     Args,
+    Env,
+    EnvVar,
     Selector,
     Strategy,
     StringMap,
@@ -48,6 +50,8 @@ impl Shape for T {
             (Container, "name" | "image") => Scalar,
             (Container, "args") => Args,
             (Container, "ports") => Ports,
+            (Container, "env") => Env,
+            (EnvVar, "name" | "value") => Scalar,
             (Port, "containerPort" | "protocol" | "name") => Scalar,
             (StringMap | Selector, _) => Scalar,
             _ => return None,
@@ -59,12 +63,13 @@ impl Shape for T {
             T::Containers => Some(T::Container),
             T::Ports => Some(T::Port),
             T::Args => Some(T::Scalar),
+            T::Env => Some(T::EnvVar),
             _ => None,
         }
     }
     fn list_type(self) -> ListType {
         match self {
-            T::Containers => ListType::Map(vec!["name".into()]),
+            T::Containers | T::Env => ListType::Map(vec!["name".into()]),
             T::Ports => ListType::Map(vec!["containerPort".into(), "protocol".into()]),
             _ => ListType::Atomic,
         }
