@@ -137,6 +137,45 @@ impl Checkout {
         }
     }
 
+    /// Walks the whole checkout (except `.git`) and refuses any symlink whose target lies
+    /// outside it, as Argo CD does before running a tool that could follow one. Dangling
+    /// links are ignored (they expose nothing); symlinked directories are not descended.
+    pub fn check_symlinks(&self) -> Result<(), CheckoutError> {
+        let mut pending = vec![self.root.clone()];
+        while let Some(dir) = pending.pop() {
+            let entries = fs::read_dir(&dir).map_err(|source| CheckoutError::Inspect {
+                path: self.relative(&dir),
+                source,
+            })?;
+            for entry in entries {
+                let entry = entry.map_err(|source| CheckoutError::Inspect {
+                    path: self.relative(&dir),
+                    source,
+                })?;
+                let path = entry.path();
+                let file_type = entry.file_type().map_err(|source| CheckoutError::Inspect {
+                    path: self.relative(&path),
+                    source,
+                })?;
+                if file_type.is_symlink() {
+                    self.check_link(&path)?;
+                } else if file_type.is_dir() && entry.file_name() != ".git" {
+                    pending.push(path);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_link(&self, link: &Path) -> Result<(), CheckoutError> {
+        match link.canonicalize() {
+            Ok(target) if !target.starts_with(&self.root) => Err(CheckoutError::Escapes {
+                path: self.relative(link),
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Reads a UTF-8 file inside the checkout, refusing files over [`MAX_FILE_BYTES`].
     /// `path` must already be resolved (canonical, inside the root).
     pub fn read_text(&self, path: &Path) -> Result<String, CheckoutError> {
@@ -210,6 +249,26 @@ mod tests {
             checkout.resolve("link").unwrap_err(),
             CheckoutError::Escapes { .. }
         ));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn symlink_scan_finds_links_out_of_the_checkout_only() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir_all(dir.path().join("repo/a/b")).unwrap();
+        fs::write(dir.path().join("repo/a/file"), "x").unwrap();
+        fs::write(dir.path().join("outside"), "x").unwrap();
+        std::os::unix::fs::symlink("../file", dir.path().join("repo/a/b/inner")).unwrap();
+        std::os::unix::fs::symlink("missing", dir.path().join("repo/a/dangling")).unwrap();
+        let checkout = Checkout::open(&dir.path().join("repo")).unwrap();
+        checkout.check_symlinks().unwrap();
+        std::os::unix::fs::symlink(dir.path().join("outside"), dir.path().join("repo/a/b/leak"))
+            .unwrap();
+        let err = checkout.check_symlinks().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "path a/b/leak escapes the repository checkout"
+        );
     }
 
     #[test]

@@ -205,11 +205,13 @@ impl Renderer {
                 directory::render_directory(&checkout, &dir, &options, &jsonnet)?
             }
             SourceKind::Kustomize => {
+                checkout.check_symlinks()?;
                 let options = source.kustomize.clone().unwrap_or_default();
                 let stream = self.kustomizer.build(&checkout, &dir, &options)?;
                 parse_manifests(&checkout.relative(&dir), &stream, Format::Yaml)?
             }
             SourceKind::Helm => {
+                checkout.check_symlinks()?;
                 let options = source.helm.clone().unwrap_or_default();
                 let stream = self
                     .helm

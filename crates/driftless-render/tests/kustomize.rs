@@ -187,3 +187,39 @@ fn failing_kustomization_is_not_transient_but_a_tool_that_cannot_start_is() {
         .unwrap_err();
     assert!(err.is_transient(), "{err}");
 }
+
+#[cfg(unix)]
+#[test]
+fn symlink_out_of_the_checkout_anywhere_is_refused_before_the_tool_runs() {
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::write(outside.path().join("secret.yaml"), "kind: Secret\n").unwrap();
+    let checkout = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(checkout.path().join("app")).unwrap();
+    std::fs::write(
+        checkout.path().join("app/kustomization.yaml"),
+        "resources: [cm.yaml]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        checkout.path().join("app/cm.yaml"),
+        "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cm}\n",
+    )
+    .unwrap();
+    assert_eq!(
+        render(checkout.path(), "c1", &spec("app")).unwrap().len(),
+        1
+    );
+    std::os::unix::fs::symlink(
+        outside.path().join("secret.yaml"),
+        checkout.path().join("app/leak.yaml"),
+    )
+    .unwrap();
+    let err = render(checkout.path(), "c1", &spec("app")).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            RenderError::Checkout(driftless_render::CheckoutError::Escapes { .. })
+        ),
+        "{err}"
+    );
+}
