@@ -78,3 +78,23 @@ fn errors_are_not_cached() {
         }
     );
 }
+
+#[test]
+fn renderer_can_be_shared_between_threads() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Renderer>();
+    let renderer = Arc::new(cached_renderer());
+    let checkout = fixture("plain");
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                renderer
+                    .render(&RenderRequest::new(&checkout, "c1", &spec("app")))
+                    .unwrap();
+            });
+        }
+    });
+    let stats = renderer.cache().unwrap().stats();
+    assert_eq!(stats.hits + stats.misses, 4);
+    assert_eq!(stats.entries, 1);
+}
