@@ -142,10 +142,7 @@ impl DevCluster {
                 source,
             })?;
         let url = format!("http://{addr}");
-        let router = api::router(api::ApiState {
-            cluster: cluster.clone(),
-            token: config.token.as_deref().map(Arc::from),
-        });
+        let router = api::router(api::ApiState::new(cluster.clone(), config.token.as_deref()));
         let (shutdown, stop) = oneshot::channel::<()>();
         let server = tokio::spawn(async move {
             // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs stall them ~40 ms.

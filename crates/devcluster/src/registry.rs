@@ -99,6 +99,7 @@ pub struct ResourceKey {
 #[derive(Debug, Clone, Default)]
 pub struct Registry {
     by_path: BTreeMap<(String, String, String), Arc<ResourceType>>,
+    generation: u64,
 }
 
 impl Registry {
@@ -113,6 +114,7 @@ impl Registry {
 
     /// Adds or replaces a type (keyed by group, version and plural).
     pub fn insert(&mut self, rt: ResourceType) {
+        self.generation += 1;
         self.by_path.insert(
             (rt.group.clone(), rt.version.clone(), rt.plural.clone()),
             Arc::new(rt),
@@ -121,6 +123,7 @@ impl Registry {
 
     /// Removes every version of the resource (group, plural); returns the removed types.
     pub fn remove_resource(&mut self, key: &ResourceKey) -> Vec<Arc<ResourceType>> {
+        self.generation += 1;
         let gone: Vec<_> = self
             .by_path
             .iter()
@@ -128,6 +131,11 @@ impl Registry {
             .map(|(k, _)| k.clone())
             .collect();
         gone.iter().filter_map(|k| self.by_path.remove(k)).collect()
+    }
+
+    /// Changes whenever a type is added or removed (documents derived from the registry are cached by it).
+    pub fn generation(&self) -> u64 {
+        self.generation
     }
 
     /// The type served at /apis/{group}/{version}/{plural}.

@@ -1,6 +1,9 @@
 //! Discovery and OpenAPI: /version, /api, /apis, /api/v1, /apis/{group}/{version}, /openapi/v2, /openapi/v3.
 //! Answers are plain JSON; clients asking for aggregated discovery accept that as the fallback.
 
+use std::collections::HashMap;
+
+use bytes::Bytes;
 use serde_json::{json, Value};
 
 use crate::cluster::State;
@@ -116,8 +119,91 @@ fn openapi_resources<'a>(
         .collect()
 }
 
-/// `/openapi/v3/{path}` where path is `api/v1` or `apis/{group}/{version}`.
-pub fn openapi_v3_document(state: &State, path: &str) -> Option<Value> {
+/// OpenAPI documents, encoded once per registry generation (building one takes milliseconds and kubectl
+/// fetches them on every invocation).
+#[derive(Debug, Default)]
+pub struct OpenApiCache {
+    generation: Option<u64>,
+    documents: HashMap<String, Option<Bytes>>,
+}
+
+const INDEX: &str = "<v3 index>";
+const V2: &str = "<v2>";
+
+impl OpenApiCache {
+    /// The encoded document under `key`, built by `build` unless cached for the registry's generation.
+    fn get(
+        &mut self,
+        state: &State,
+        key: &str,
+        build: impl FnOnce(&State) -> Option<Value>,
+    ) -> Option<Bytes> {
+        if self.generation != Some(state.registry.generation()) {
+            self.documents.clear();
+            self.generation = Some(state.registry.generation());
+        }
+        self.documents
+            .entry(key.to_string())
+            .or_insert_with(|| {
+                build(state).map(|doc| Bytes::from(serde_json::to_vec(&doc).unwrap_or_default()))
+            })
+            .clone()
+    }
+
+    /// `/openapi/v3/{path}` where path is `api/v1` or `apis/{group}/{version}`.
+    pub fn v3_document(&mut self, state: &State, path: &str) -> Option<Bytes> {
+        self.get(state, path, |s| build_v3_document(s, path))
+    }
+
+    /// `/openapi/v3`: the index, with a hash of each document so clients cache correctly.
+    pub fn v3_index(&mut self, state: &State) -> Option<Bytes> {
+        if let Some(cached) = self.cached(state, INDEX) {
+            return Some(cached);
+        }
+        let mut gvs: Vec<(String, String)> = state
+            .registry
+            .all()
+            .map(|rt| (rt.group.clone(), rt.version.clone()))
+            .collect();
+        gvs.sort();
+        gvs.dedup();
+        let entries: Vec<(String, String)> = gvs
+            .into_iter()
+            .map(|(g, v)| {
+                let path = if g.is_empty() {
+                    format!("api/{v}")
+                } else {
+                    format!("apis/{g}/{v}")
+                };
+                let hash = self
+                    .v3_document(state, &path)
+                    .map(|d| hash_of(&d))
+                    .unwrap_or_default();
+                (path, hash)
+            })
+            .collect();
+        self.get(state, INDEX, |_| Some(openapi::v3_index(&entries)))
+    }
+
+    /// `/openapi/v2`: one Swagger document for everything.
+    pub fn v2(&mut self, state: &State) -> Option<Bytes> {
+        self.get(state, V2, |s| {
+            Some(openapi::v2_document(
+                &s.schemas,
+                &openapi_resources(s, |_| true),
+            ))
+        })
+    }
+
+    fn cached(&self, state: &State, key: &str) -> Option<Bytes> {
+        if self.generation != Some(state.registry.generation()) {
+            return None;
+        }
+        self.documents.get(key).cloned().flatten()
+    }
+}
+
+fn build_v3_document(state: &State, path: &str) -> Option<Value> {
     let (group, version) = split_gv_path(path)?;
     let resources = openapi_resources(state, |rt| rt.group == group && rt.version == version);
     if resources.is_empty() {
@@ -131,39 +217,6 @@ pub fn openapi_v3_document(state: &State, path: &str) -> Option<Value> {
     ))
 }
 
-/// `/openapi/v3`: the index, with a hash of each document so clients cache correctly.
-pub fn openapi_v3_index(state: &State) -> Value {
-    let mut gvs: Vec<(String, String)> = state
-        .registry
-        .all()
-        .map(|rt| (rt.group.clone(), rt.version.clone()))
-        .collect();
-    gvs.dedup();
-    gvs.sort();
-    gvs.dedup();
-    let entries: Vec<(String, String)> = gvs
-        .into_iter()
-        .map(|(g, v)| {
-            let path = if g.is_empty() {
-                format!("api/{v}")
-            } else {
-                format!("apis/{g}/{v}")
-            };
-            let hash = openapi_v3_document(state, &path)
-                .map(|d| hash_of(&d))
-                .unwrap_or_default();
-            (path, hash)
-        })
-        .collect();
-    openapi::v3_index(&entries)
-}
-
-/// `/openapi/v2`: one Swagger document for everything.
-pub fn openapi_v2(state: &State) -> Value {
-    let resources = openapi_resources(state, |_| true);
-    openapi::v2_document(&state.schemas, &resources)
-}
-
 fn split_gv_path(path: &str) -> Option<(String, String)> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
@@ -173,11 +226,10 @@ fn split_gv_path(path: &str) -> Option<(String, String)> {
     }
 }
 
-/// A stable hash of a document (FNV-1a over its JSON), hex-encoded.
-fn hash_of(doc: &Value) -> String {
-    let bytes = doc.to_string();
+/// A stable hash of an encoded document (FNV-1a), hex-encoded.
+fn hash_of(bytes: &[u8]) -> String {
     let mut h: u64 = 0xcbf29ce484222325;
-    for b in bytes.as_bytes() {
+    for b in bytes {
         h ^= u64::from(*b);
         h = h.wrapping_mul(0x100000001b3);
     }

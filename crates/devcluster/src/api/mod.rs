@@ -24,10 +24,21 @@ use crate::error::ApiError;
 /// What the HTTP layer needs.
 #[derive(Debug, Clone)]
 pub struct ApiState {
-    /// The cluster.
-    pub cluster: Arc<Cluster>,
-    /// When set, every request but health and version checks must carry `Authorization: Bearer <token>`.
-    pub token: Option<Arc<str>>,
+    cluster: Arc<Cluster>,
+    token: Option<Arc<str>>,
+    openapi: Arc<std::sync::Mutex<discovery::OpenApiCache>>,
+}
+
+impl ApiState {
+    /// State for serving `cluster`; with a token, every request but health and version checks must carry
+    /// `Authorization: Bearer <token>`.
+    pub fn new(cluster: Arc<Cluster>, token: Option<&str>) -> Self {
+        ApiState {
+            cluster,
+            token: token.map(Arc::from),
+            openapi: Arc::default(),
+        }
+    }
 }
 
 /// The largest request body accepted (kube-apiserver's limit).
@@ -69,24 +80,34 @@ async fn groups(State(s): State<ApiState>) -> Response {
 }
 
 async fn openapi_v2(State(s): State<ApiState>) -> Response {
-    json_response(StatusCode::OK, &s.cluster.read(discovery::openapi_v2))
+    openapi_response(&s, "/openapi/v2", |cache, state| cache.v2(state))
 }
 
 async fn openapi_v3_index(State(s): State<ApiState>) -> Response {
-    json_response(StatusCode::OK, &s.cluster.read(discovery::openapi_v3_index))
+    openapi_response(&s, "/openapi/v3", |cache, state| cache.v3_index(state))
+}
+
+fn openapi_response(
+    s: &ApiState,
+    path: &str,
+    get: impl FnOnce(&mut discovery::OpenApiCache, &crate::cluster::State) -> Option<bytes::Bytes>,
+) -> Response {
+    let document = s
+        .cluster
+        .read(|state| get(&mut crate::events::lock(&s.openapi), state));
+    match document {
+        Some(bytes) => bytes_response(StatusCode::OK, bytes.to_vec()),
+        None => ApiError::no_route(path).into_response(),
+    }
 }
 
 async fn openapi_v3_document(
     State(s): State<ApiState>,
     axum::extract::Path(path): axum::extract::Path<String>,
 ) -> Response {
-    match s
-        .cluster
-        .read(|st| discovery::openapi_v3_document(st, &path))
-    {
-        Some(doc) => json_response(StatusCode::OK, &doc),
-        None => ApiError::no_route(&format!("/openapi/v3/{path}")).into_response(),
-    }
+    openapi_response(&s, &format!("/openapi/v3/{path}"), |cache, state| {
+        cache.v3_document(state, &path)
+    })
 }
 
 /// Refuses requests without the configured bearer token (health and version stay open, as for anonymous

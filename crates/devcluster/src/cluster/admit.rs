@@ -94,10 +94,18 @@ pub(crate) fn validate(
     let name = meta_str(object, "name").unwrap_or_default().to_string();
     let mut errors = Vec::new();
     if let Err(message) = names::validate_name(&rt.group, &rt.kind, &name, false) {
-        errors.push(FieldError {
-            kind: FieldErrorKind::Invalid,
-            field: "metadata.name".into(),
-            message: format!("Invalid value: {name:?}: {message}"),
+        errors.push(if name.is_empty() {
+            FieldError {
+                kind: FieldErrorKind::Required,
+                field: "metadata.name".into(),
+                message: format!("Required value: {message}"),
+            }
+        } else {
+            FieldError {
+                kind: FieldErrorKind::Invalid,
+                field: "metadata.name".into(),
+                message: format!("Invalid value: {name:?}: {message}"),
+            }
         });
     }
     if let Some(meta) = object.get("metadata") {
@@ -105,6 +113,7 @@ pub(crate) fn validate(
     }
     let mut warnings = Vec::new();
     if let Some(schema) = state.schemas.get(&rt.group, &rt.version, &rt.kind) {
+        schema.apply_defaults(object);
         let unknown = schema.prune(object);
         if !unknown.is_empty() {
             match validation {
