@@ -10,5 +10,5 @@ pub use manifest::{Manifest, Origin};
 pub use object_ref::{split_api_version, ObjectRef, ObjectRefError};
 pub use source::{
     DirectorySource, HelmParameter, HelmSource, JsonnetSource, JsonnetVar, KustomizeSource,
-    SourceSpec,
+    SecretRef, SourceSpec,
 };

@@ -32,6 +32,16 @@ pub struct SourceSpec {
     /// Helm chart at `path`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub helm: Option<HelmSource>,
+    /// Secret (in the Application's namespace) holding the repository's credentials.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub secret_ref: Option<SecretRef>,
+}
+
+/// A reference to a Secret in the Application's namespace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SecretRef {
+    /// The Secret's name.
+    pub name: String,
 }
 
 /// Options of a plain directory source.
@@ -142,11 +152,13 @@ mod tests {
                           "jsonnet": {"extVars": [{"name": "env", "value": "prod"}],
                                       "tlas": [{"name": "n", "value": "3", "code": true}],
                                       "libs": ["vendor"]}},
+            "secretRef": {"name": "repo-creds"},
             "helm": {"releaseName": "r", "valueFiles": ["v.yaml"], "values": "a: 1",
                      "parameters": [{"name": "image.tag", "value": "1", "forceString": true}]}
         }))
         .unwrap();
         assert_eq!(spec.repo_url, "https://git.example.com/apps.git");
+        assert_eq!(spec.secret_ref.as_ref().unwrap().name, "repo-creds");
         let dir = spec.directory.as_ref().unwrap();
         assert!(dir.recurse);
         assert_eq!(dir.jsonnet.ext_vars[0].value, "prod");

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use crate::helm::Release;
 
 /// Identifies one render: SHA-256 over the commit, the path and every rendering option
-/// (repository URL and target revision are left out: the commit already pins the content;
+/// (repository URL, target revision and credentials are left out: the commit already pins the content;
 /// the path is normalised so that `app`, `./app` and `app/` share a key).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct CacheKey([u8; 32]);
@@ -32,6 +32,7 @@ impl CacheKey {
             repo_url: String::new(),
             target_revision: String::new(),
             path: String::new(),
+            secret_ref: None,
             ..source.clone()
         };
         let material = KeyMaterial {

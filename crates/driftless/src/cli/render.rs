@@ -188,6 +188,7 @@ pub fn source_spec(args: &RenderArgs) -> SourceSpec {
         }),
         jsonnet: None,
         helm: helm_source(args),
+        secret_ref: None,
     }
 }
 
