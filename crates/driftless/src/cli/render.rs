@@ -36,6 +36,44 @@ pub struct RenderArgs {
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
 
+    /// User name for HTTP basic authentication to the repository.
+    #[arg(
+        long,
+        env = "DRIFTLESS_GIT_USERNAME",
+        help_heading = "Repository credentials"
+    )]
+    pub username: Option<String>,
+    /// Password for HTTP basic authentication, or the passphrase of --ssh-key.
+    #[arg(
+        long,
+        env = "DRIFTLESS_GIT_PASSWORD",
+        hide_env_values = true,
+        help_heading = "Repository credentials"
+    )]
+    pub password: Option<Secret>,
+    /// Bearer token for HTTP authentication (wins over --username/--password).
+    #[arg(
+        long,
+        env = "DRIFTLESS_GIT_BEARER_TOKEN",
+        hide_env_values = true,
+        help_heading = "Repository credentials"
+    )]
+    pub bearer_token: Option<Secret>,
+    /// File holding the SSH private key for ssh:// and git@host:path URLs.
+    #[arg(
+        long,
+        env = "DRIFTLESS_GIT_SSH_KEY",
+        help_heading = "Repository credentials"
+    )]
+    pub ssh_key: Option<PathBuf>,
+    /// known_hosts file the SSH server's key must match.
+    #[arg(
+        long,
+        env = "DRIFTLESS_GIT_KNOWN_HOSTS",
+        help_heading = "Repository credentials"
+    )]
+    pub known_hosts: Option<PathBuf>,
+
     /// Render as a plain directory even if a kustomization or Chart.yaml is present.
     #[arg(long, help_heading = "Directory")]
     pub directory: bool,
@@ -97,6 +135,24 @@ pub struct RenderArgs {
     pub set_string: Vec<(String, String)>,
 }
 
+/// A secret flag value: `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Self(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<secret>")
+    }
+}
+
 /// How the manifests are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum OutputFormat {
@@ -114,7 +170,7 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
         Some(dir) => render_blocking(dir, WORKTREE_COMMIT.to_owned(), source, &args).await?,
         None => {
             let cache_dir = args.cache_dir.clone().unwrap_or_else(default_cache_dir);
-            let repo = Repository::new(&args.repo, Credentials::default())
+            let repo = Repository::new(&args.repo, credentials(&args)?)
                 .with_context(|| format!("repository {}", args.repo))?;
             let git = Source::open(SourceConfig::new(cache_dir))
                 .context("opening the repository cache")?;
@@ -140,6 +196,25 @@ pub async fn run(args: RenderArgs) -> anyhow::Result<()> {
 fn local_worktree(args: &RenderArgs) -> Option<PathBuf> {
     let dir = Path::new(&args.repo);
     (args.revision.is_none() && dir.is_dir()).then(|| dir.to_path_buf())
+}
+
+/// The repository credentials the flags give; key files are read here.
+fn credentials(args: &RenderArgs) -> anyhow::Result<Credentials> {
+    let read = |path: &Option<PathBuf>| -> anyhow::Result<Option<String>> {
+        path.as_ref()
+            .map(|path| {
+                std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+            })
+            .transpose()
+    };
+    Ok(Credentials {
+        username: args.username.clone(),
+        password: args.password.as_ref().map(|s| s.0.clone()),
+        bearer_token: args.bearer_token.as_ref().map(|s| s.0.clone()),
+        identity: read(&args.ssh_key)?,
+        known_hosts: read(&args.known_hosts)?,
+        insecure_skip_host_key_check: false,
+    })
 }
 
 fn default_cache_dir() -> PathBuf {
@@ -333,6 +408,32 @@ mod tests {
         assert!(
             Wrapper::try_parse_from(["render", "--repo", "r", "--ext-var", "novalue"]).is_err()
         );
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let args = parse(&[
+            "--repo",
+            "r",
+            "--password",
+            "hunter22",
+            "--bearer-token",
+            "tok123",
+        ]);
+        let shown = format!("{args:?}");
+        assert!(
+            !shown.contains("hunter22") && !shown.contains("tok123"),
+            "{shown}"
+        );
+        let credentials = credentials(&args).unwrap();
+        assert_eq!(credentials.password.as_deref(), Some("hunter22"));
+        assert_eq!(credentials.bearer_token.as_deref(), Some("tok123"));
+    }
+
+    #[test]
+    fn missing_key_file_is_an_error() {
+        let args = parse(&["--repo", "r", "--ssh-key", "no/such/key"]);
+        assert!(credentials(&args).is_err());
     }
 
     #[test]
