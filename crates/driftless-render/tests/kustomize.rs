@@ -71,9 +71,9 @@ fn remote_base_is_refused_unless_allowed() {
 }
 
 #[test]
-fn allowed_remote_base_still_has_no_network_here() {
-    // With remote bases allowed the tool is asked to fetch; this machine cannot reach
-    // the host, so the tool's own error must come back with its stderr.
+fn allowed_remote_base_is_fetched_by_the_tool_and_its_failure_reported() {
+    // With remote bases allowed the tool is asked to fetch; the host never resolves, so
+    // the tool's own error must come back with its stderr.
     let source = SourceSpec {
         path: "remote".into(),
         kustomize: Some(KustomizeSource {
