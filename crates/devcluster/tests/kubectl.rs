@@ -152,8 +152,23 @@ async fn create_namespace_and_server_side_apply_a_multi_document_file() {
     );
     let widget = k.json(&["get", "widget", "gear", "-n", "shop"]).await;
     assert_eq!(widget["spec"]["size"], 3);
-    let deployment = k.json(&["get", "deployment", "web", "-n", "shop", "--show-managed-fields"]).await;
-    assert_eq!(deployment["spec"]["replicas"], 2);
+    assert_eq!(
+        k.ok(&["scale", "deployment", "web", "-n", "shop", "--replicas=4"])
+            .await
+            .trim(),
+        "deployment.apps/web scaled"
+    );
+    let deployment = k
+        .json(&[
+            "get",
+            "deployment",
+            "web",
+            "-n",
+            "shop",
+            "--show-managed-fields",
+        ])
+        .await;
+    assert_eq!(deployment["spec"]["replicas"], 4);
     assert_eq!(
         deployment["metadata"]["managedFields"][0]["manager"],
         "kubectl"

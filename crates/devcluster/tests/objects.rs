@@ -329,3 +329,35 @@ async fn json_and_merge_patches_apply() {
         422
     );
 }
+
+#[tokio::test]
+async fn scale_subresource_reads_and_writes_replicas() {
+    let c = cluster().await;
+    let api = deployments(&c, "default");
+    apply(
+        &api,
+        "gitops",
+        deployment("web", "default", 2, "nginx:1"),
+        false,
+    )
+    .await
+    .unwrap();
+    let scale = api.get_scale("web").await.unwrap();
+    assert_eq!(scale.spec.unwrap().replicas, Some(2));
+    assert_eq!(scale.status.unwrap().selector.as_deref(), Some("app=web"));
+    let pp = PatchParams::default();
+    api.patch_scale("web", &pp, &Patch::Merge(json!({"spec": {"replicas": 5}})))
+        .await
+        .unwrap();
+    assert_eq!(api.get("web").await.unwrap().data["spec"]["replicas"], 5);
+    let err = status_of(
+        api.patch_scale("web", &pp, &Patch::Merge(json!({"spec": {"replicas": -1}})))
+            .await,
+    );
+    assert_eq!(err.code, 422);
+    // ConfigMaps have no scale subresource.
+    assert_eq!(
+        status_of(configmaps(&c, "default").get_scale("x").await).code,
+        404
+    );
+}

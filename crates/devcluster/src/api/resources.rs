@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::params::{self, decode_body, delete_options, list_options, patch_kind, write_options};
 use super::{bytes_response, discovery, json_response, watch, ApiState, MAX_BODY_BYTES};
-use crate::cluster::{Deleted, Subresource, Written};
+use crate::cluster::{apply_patch, Deleted, PatchKind, Subresource, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
 
@@ -179,6 +179,9 @@ async fn object_request(
     body: Body,
 ) -> ApiResult<Response> {
     let cluster = &state.cluster;
+    if sub.as_deref() == Some("scale") && rt.scale.is_some() {
+        return scale_request(state, &rt, &namespace, &name, q, method, headers, body).await;
+    }
     let sub = match sub.as_deref() {
         None => Subresource::Main,
         Some("status") if rt.status => Subresource::Status,
@@ -237,6 +240,61 @@ async fn object_request(
             "{other} is not supported on this path"
         ))),
     }
+}
+
+/// `/scale`: GET the Scale, PUT a Scale, or PATCH it (JSON, merge or strategic — a Scale has no lists, so
+/// strategic merge is a merge patch).
+#[allow(clippy::too_many_arguments)]
+async fn scale_request(
+    state: &ApiState,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+    q: &params::Query,
+    method: Method,
+    headers: &HeaderMap,
+    body: Body,
+) -> ApiResult<Response> {
+    let cluster = &state.cluster;
+    let scale = match method {
+        Method::GET => cluster.get_scale(rt, namespace, name)?,
+        Method::PUT => {
+            let replacement = decode_body(headers, &read_body(body).await?)?;
+            let change = |scale: &mut Value| {
+                scale["spec"] = replacement.get("spec").cloned().unwrap_or(Value::Null);
+                if let Some(rv) = replacement.pointer("/metadata/resourceVersion") {
+                    scale["metadata"]["resourceVersion"] = rv.clone();
+                }
+                Ok(())
+            };
+            cluster
+                .update_scale(rt, namespace, name, change, &write_options(q, headers)?)
+                .await?
+        }
+        Method::PATCH => {
+            let kind = match patch_kind(headers)? {
+                PatchKind::Json => PatchKind::Json,
+                PatchKind::Merge | PatchKind::Strategic => PatchKind::Merge,
+                PatchKind::Apply => {
+                    return Err(ApiError::unsupported_media_type(
+                        "application/apply-patch+yaml on /scale",
+                    ))
+                }
+            };
+            let patch: Value = serde_json::from_slice(&read_body(body).await?)
+                .map_err(|e| ApiError::bad_request(format!("the patch is not valid JSON: {e}")))?;
+            let change = |scale: &mut Value| apply_patch(kind, scale, &patch);
+            cluster
+                .update_scale(rt, namespace, name, change, &write_options(q, headers)?)
+                .await?
+        }
+        other => {
+            return Err(ApiError::method_not_allowed(format!(
+                "{other} is not supported on /scale"
+            )))
+        }
+    };
+    Ok(json_response(StatusCode::OK, &scale))
 }
 
 /// Maps path segments (after the group) onto a target.

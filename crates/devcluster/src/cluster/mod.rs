@@ -5,13 +5,14 @@
 mod admit;
 mod delete;
 mod read;
+mod scale;
 mod write;
 
 pub(crate) use delete::delete_object;
 pub use delete::{DeleteOptions, Deleted, Propagation, FOREGROUND_FINALIZER, ORPHAN_FINALIZER};
 pub(crate) use read::object_key;
 pub use read::{ListOptions, ListPage};
-pub(crate) use write::store_object;
+pub(crate) use write::{apply_patch, store_object};
 pub use write::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
 
 use std::sync::{Arc, Mutex};

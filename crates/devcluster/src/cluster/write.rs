@@ -544,7 +544,8 @@ fn assign_generated_name(body: &mut Value) -> ApiResult<()> {
     Ok(())
 }
 
-fn apply_patch(kind: PatchKind, target: &mut Value, patch: &Value) -> ApiResult<()> {
+/// Applies a JSON or merge patch to `target`.
+pub(crate) fn apply_patch(kind: PatchKind, target: &mut Value, patch: &Value) -> ApiResult<()> {
     match kind {
         PatchKind::Merge => {
             if !patch.is_object() {
