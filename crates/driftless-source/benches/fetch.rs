@@ -192,7 +192,10 @@ fn ms(d: Duration) -> String {
 }
 
 fn main() {
-    if std::env::args().any(|a| a == "--list") {
+    // `cargo bench` passes `--bench`; `cargo test --all-targets` runs this binary without it,
+    // and must not start a minutes-long benchmark.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!("fetch benchmark: run it with `cargo bench -p driftless-source --bench fetch`");
         return;
     }
     let (files, commits) = (

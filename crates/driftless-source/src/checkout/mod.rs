@@ -10,7 +10,7 @@ use symlinks::{check_symlinks, create_symlinks};
 
 use crate::git::{local_command, spawn_error, GitError, Step};
 use crate::refs::ObjectId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::ffi::OsStrExt;
@@ -157,7 +157,8 @@ pub(crate) fn write_tree(
         check_path(&entry.path, subject)?;
     }
     make_dir(dest)?;
-    let (to_write, linked) = reuse::link_unchanged(mirror, subject, previous, dest, &entries)?;
+    create_directories(dest, &entries)?;
+    let (to_write, linked) = reuse::link_unchanged(mirror, subject, previous, dest, &entries);
     stats.linked = linked;
     let links = write_blobs(mirror, subject, dest, &to_write)?;
     check_symlinks(&links, subject)?;
@@ -339,9 +340,6 @@ fn blob_size(header: &str, entry: &Entry) -> Option<u64> {
 
 fn write_file(dest: &Path, entry: &Entry, content: &mut impl Read) -> Result<(), CheckoutError> {
     let path = dest.join(OsStr::from_bytes(&entry.path));
-    if let Some(parent) = path.parent() {
-        make_dir(parent)?;
-    }
     let mode = if entry.mode == MODE_EXECUTABLE {
         0o555
     } else {
@@ -358,6 +356,30 @@ fn write_file(dest: &Path, entry: &Entry, content: &mut impl Read) -> Result<(),
         .open(&path)
         .map_err(write_error)?;
     std::io::copy(content, &mut file).map_err(write_error)?;
+    Ok(())
+}
+
+/// Creates every directory the entries live in, parents first, once each.
+fn create_directories(dest: &Path, entries: &[Entry]) -> Result<(), CheckoutError> {
+    let mut dirs = BTreeSet::new();
+    for entry in entries {
+        let path = Path::new(OsStr::from_bytes(&entry.path));
+        dirs.extend(
+            path.ancestors()
+                .skip(1)
+                .filter(|a| !a.as_os_str().is_empty()),
+        );
+    }
+    for dir in dirs {
+        let path = dest.join(dir);
+        std::fs::DirBuilder::new()
+            .mode(0o755)
+            .create(&path)
+            .map_err(|e| CheckoutError::Write {
+                path,
+                source: Arc::new(e),
+            })?;
+    }
     Ok(())
 }
 

@@ -2,7 +2,7 @@
 //! is hard-linked from it instead of being written again. Artifacts are read-only, so sharing
 //! their inodes is safe; linking is an order of magnitude cheaper than writing.
 
-use super::{list_tree, make_dir, CheckoutError, Entry, Subject, MODE_SYMLINK};
+use super::{list_tree, Entry, Subject, MODE_SYMLINK};
 use crate::refs::ObjectId;
 use std::collections::HashMap;
 use std::ffi::OsStr;
@@ -18,7 +18,7 @@ pub(crate) struct Previous<'a> {
     pub commit: &'a ObjectId,
 }
 
-/// Hard-links into `dest` every regular file of `entries` that `previous` holds with the same
+/// Hard-links into `dest` (whose directories exist) every regular file of `entries` that `previous` holds with the same
 /// blob and mode. Returns the entries still to be written and how many were linked. Reuse is an
 /// optimisation: if the previous tree cannot be listed or a link fails, the file is written.
 pub(super) fn link_unchanged<'e>(
@@ -27,16 +27,16 @@ pub(super) fn link_unchanged<'e>(
     previous: Option<&Previous>,
     dest: &Path,
     entries: &'e [Entry],
-) -> Result<(Vec<&'e Entry>, u64), CheckoutError> {
+) -> (Vec<&'e Entry>, u64) {
     let Some(previous) = previous else {
-        return Ok((entries.iter().collect(), 0));
+        return (entries.iter().collect(), 0);
     };
     let earlier = Subject {
         repo: subject.repo,
         commit: previous.commit,
     };
     let Ok(old_entries) = list_tree(mirror, &earlier) else {
-        return Ok((entries.iter().collect(), 0));
+        return (entries.iter().collect(), 0);
     };
     let old: HashMap<(&str, u32), &[u8]> = old_entries
         .iter()
@@ -56,13 +56,10 @@ pub(super) fn link_unchanged<'e>(
             }
         };
         let target = dest.join(OsStr::from_bytes(&entry.path));
-        if let Some(parent) = target.parent() {
-            make_dir(parent)?;
-        }
         match std::fs::hard_link(&source, &target) {
             Ok(()) => linked += 1,
             Err(_) => remaining.push(entry),
         }
     }
-    Ok((remaining, linked))
+    (remaining, linked)
 }

@@ -1,6 +1,6 @@
 //! Symlinks of a checkout: refused when they lead outside it, created after all files.
 
-use super::{make_dir, CheckoutError, Subject};
+use super::{CheckoutError, Subject};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -64,9 +64,6 @@ pub(super) fn create_symlinks(
 ) -> Result<(), CheckoutError> {
     for (path, target) in links {
         let link = dest.join(path);
-        if let Some(parent) = link.parent() {
-            make_dir(parent)?;
-        }
         std::os::unix::fs::symlink(target, &link).map_err(|e| CheckoutError::Write {
             path: link,
             source: Arc::new(e),
