@@ -1,6 +1,7 @@
 //! Command-line interface: flags parsed into plain data, one file per command group.
 
 mod cluster;
+mod render;
 
 use clap::{Parser, Subcommand};
 
@@ -16,6 +17,8 @@ pub struct Cli {
 enum Command {
     /// devcluster, the embedded Kubernetes-API-compatible cluster.
     Cluster(cluster::ClusterArgs),
+    /// Print the manifests a repository path renders to (plain YAML, Kustomize, Jsonnet, Helm).
+    Render(Box<render::RenderArgs>),
 }
 
 /// Logs go to stderr; `RUST_LOG` chooses the level (info by default).
@@ -32,5 +35,6 @@ pub fn init_logging() {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Cluster(args) => cluster::run(args).await,
+        Command::Render(args) => render::run(*args).await,
     }
 }
