@@ -2,7 +2,8 @@
 //! re-apply, LIST of every object, watch delivery latency, memory; and `kubectl apply --server-side` of the
 //! same kind of objects as the user-level reference. Prints a table.
 //!
-//! Run: `cargo bench -p devcluster --bench api` (set BENCH_OBJECTS to change the 10,000 default).
+//! Run: `cargo bench -p devcluster --bench api` (set BENCH_OBJECTS to change the 10,000 default; set
+//! BENCH_DURABLE=1 to run the server with its SQLite store instead of in memory).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -227,7 +228,8 @@ fn main() {
         };
         let kubectl = kubectl_apply(&url, kubectl_n);
 
-        println!("devcluster benchmark ({n} ConfigMaps, {CLIENTS} concurrent kube-rs clients over HTTP, in-memory store)");
+        let store = if std::env::var_os("BENCH_DURABLE").is_some() { "durable SQLite store" } else { "in-memory store" };
+        println!("devcluster benchmark ({n} ConfigMaps, {CLIENTS} concurrent kube-rs clients over HTTP, {store})");
         println!("| measurement | result |");
         println!("|---|---|");
         println!("| SSA create of {n} | {:.2} s, {:.0} applies/s |", create.as_secs_f64(), rate(create));
