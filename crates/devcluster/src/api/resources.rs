@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::{to_bytes, Body};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
@@ -14,6 +14,7 @@ use super::{bytes_response, discovery, json_response, watch, ApiState, MAX_BODY_
 use crate::cluster::{apply_patch, Deleted, PatchKind, Subresource, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
+use crate::table::{self, IncludeObject, TableOptions};
 
 /// What a path addresses.
 #[derive(Debug)]
@@ -123,6 +124,10 @@ async fn serve(
             if let Some(r) = page.remaining {
                 metadata["remainingItemCount"] = json!(r);
             }
+            if let Some(options) = table_options(q, headers)? {
+                let table = table::list(&rt, &page.items, metadata, &options);
+                return Ok(json_response(StatusCode::OK, &table));
+            }
             Ok(list_response(&rt, &metadata, &page.items))
         }
         (Target::Collection { rt, namespace }, Method::POST) => {
@@ -188,10 +193,14 @@ async fn object_request(
         Some(other) => return Err(ApiError::no_route(&format!("{}/{name}/{other}", rt.plural))),
     };
     match method {
-        Method::GET => Ok(json_response(
-            StatusCode::OK,
-            &served(&cluster.get(&rt, &namespace, &name)?, &rt),
-        )),
+        Method::GET => {
+            let object = cluster.get(&rt, &namespace, &name)?;
+            let body = match table_options(q, headers)? {
+                Some(options) => table::object(&rt, &object, &options),
+                None => served(&object, &rt),
+            };
+            Ok(json_response(StatusCode::OK, &body))
+        }
         Method::PUT => {
             let bytes = read_body(body).await?;
             let object = decode_body(headers, &bytes)?;
@@ -357,6 +366,24 @@ fn resolve(state: &ApiState, group: &str, segments: &[String]) -> ApiResult<Targ
         }
         _ => Err(ApiError::no_route(&segments.join("/"))),
     }
+}
+
+/// How to print a Table, when the Accept header asks for one (`as=Table;g=meta.k8s.io`).
+fn table_options(q: &params::Query, headers: &HeaderMap) -> ApiResult<Option<TableOptions>> {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some(version) = table::requested(accept) else {
+        return Ok(None);
+    };
+    let include = IncludeObject::parse(q.get("includeObject").map(String::as_str))
+        .map_err(ApiError::bad_request)?;
+    Ok(Some(TableOptions {
+        version,
+        include,
+        now: jiff::Timestamp::now(),
+    }))
 }
 
 async fn read_body(body: Body) -> ApiResult<bytes::Bytes> {

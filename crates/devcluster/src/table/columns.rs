@@ -1,0 +1,424 @@
+//! The columns of the built-in kinds, as kube-apiserver's printers declare them: per kind, a list of column
+//! definitions, each with where its cell comes from.
+
+use serde_json::{json, Value};
+
+use super::cells::{self, Cx};
+use super::{event, pod};
+
+/// kube's description of the NAME column.
+pub const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
+
+/// kube's description of the AGE and CREATED AT columns.
+pub const AGE_DESCRIPTION: &str = "CreationTimestamp is a timestamp representing the server time when this object was created. It is not guaranteed to be set in happens-before order across separate operations. Clients may not set this value. It is represented in RFC3339 form and is in UTC.\n\nPopulated by the system. Read-only. Null for lists. More info: https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#metadata";
+
+/// Where a cell's value comes from.
+#[derive(Clone, Copy)]
+pub enum Cell {
+    /// An integer field at a JSON pointer; 0 when absent.
+    Int(&'static str),
+    /// A string field at a JSON pointer; the fallback text when absent or empty.
+    Text(&'static str, &'static str),
+    /// The number of entries of the arrays or maps at these pointers, summed.
+    Count(&'static [&'static str]),
+    /// Computed from the whole object.
+    Computed(fn(&Cx) -> Value),
+}
+
+/// One column of a built-in kind.
+#[derive(Clone, Copy)]
+pub struct Column {
+    name: &'static str,
+    ty: &'static str,
+    format: &'static str,
+    priority: u8,
+    description: &'static str,
+    cell: Cell,
+}
+
+impl Column {
+    /// The column's `TableColumnDefinition`.
+    pub fn definition(&self) -> Value {
+        json!({
+            "name": self.name, "type": self.ty, "format": self.format,
+            "description": self.description, "priority": self.priority,
+        })
+    }
+
+    /// The cell of this column for one object.
+    pub fn cell(&self, cx: &Cx) -> Value {
+        match self.cell {
+            Cell::Int(pointer) => json!(cx.int(pointer)),
+            Cell::Text(pointer, fallback) => json!(cells::or(cx.text(pointer), fallback)),
+            Cell::Count(pointers) => json!(pointers.iter().map(|p| cx.count(p)).sum::<usize>()),
+            Cell::Computed(f) => f(cx),
+        }
+    }
+}
+
+/// A column shown by default.
+const fn col(
+    name: &'static str,
+    ty: &'static str,
+    description: &'static str,
+    cell: Cell,
+) -> Column {
+    Column {
+        name,
+        ty,
+        format: "",
+        priority: 0,
+        description,
+        cell,
+    }
+}
+
+/// A column shown only with `-o wide`.
+const fn wide(name: &'static str, description: &'static str, cell: Cell) -> Column {
+    Column {
+        priority: 1,
+        ..col(name, "string", description, cell)
+    }
+}
+
+const NAME: Column = Column {
+    format: "name",
+    ..col(
+        "Name",
+        "string",
+        NAME_DESCRIPTION,
+        Cell::Computed(cells::name),
+    )
+};
+const AGE: Column = col("Age", "string", AGE_DESCRIPTION, Cell::Computed(cells::age));
+const CREATED_AT: Column = col(
+    "Created At",
+    "date",
+    AGE_DESCRIPTION,
+    Cell::Computed(cells::created_at),
+);
+const CONTAINERS: Column = wide(
+    "Containers",
+    "Names of each container in the template.",
+    Cell::Computed(cells::containers),
+);
+const IMAGES: Column = wide(
+    "Images",
+    "Images referenced by each container in the template.",
+    Cell::Computed(cells::images),
+);
+const SELECTOR: Column = wide(
+    "Selector",
+    "A label query over pods that should match the replicas count.",
+    Cell::Computed(cells::selector),
+);
+const READY_OF_DESIRED: Column = col(
+    "Ready",
+    "string",
+    "Number of the pod with ready state",
+    Cell::Computed(cells::ready_of_desired),
+);
+
+const DEPLOYMENT: &[Column] = &[
+    NAME,
+    READY_OF_DESIRED,
+    col("Up-to-date", "integer", "Total number of non-terminated pods targeted by this deployment that have the desired template spec.", Cell::Int("/status/updatedReplicas")),
+    col("Available", "integer", "Total number of available pods (ready for at least minReadySeconds) targeted by this deployment.", Cell::Int("/status/availableReplicas")),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+
+const REPLICA_SET: &[Column] = &[
+    NAME,
+    col(
+        "Desired",
+        "integer",
+        "Replicas is the number of desired pods.",
+        Cell::Computed(cells::desired),
+    ),
+    col(
+        "Current",
+        "integer",
+        "Replicas is the most recently observed number of non-terminating pods.",
+        Cell::Int("/status/replicas"),
+    ),
+    col(
+        "Ready",
+        "integer",
+        "The number of non-terminating pods targeted by this ReplicaSet with a Ready Condition.",
+        Cell::Int("/status/readyReplicas"),
+    ),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+
+const STATEFUL_SET: &[Column] = &[NAME, READY_OF_DESIRED, AGE, CONTAINERS, IMAGES];
+
+const DAEMON_SET: &[Column] = &[
+    NAME,
+    col("Desired", "integer", "The total number of nodes that should be running the daemon pod.", Cell::Int("/status/desiredNumberScheduled")),
+    col("Current", "integer", "The number of nodes that are running at least 1 daemon pod and are supposed to run the daemon pod.", Cell::Int("/status/currentNumberScheduled")),
+    col("Ready", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.", Cell::Int("/status/numberReady")),
+    col("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod.", Cell::Int("/status/updatedNumberScheduled")),
+    col("Available", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.", Cell::Int("/status/numberAvailable")),
+    col("Node Selector", "string", "NodeSelector is a selector which must be true for the pod to fit on a node.", Cell::Computed(cells::node_selector)),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+
+const POD: &[Column] = &[
+    NAME,
+    col("Ready", "string", "The aggregate readiness state of this pod for accepting traffic.", Cell::Computed(pod::pod_ready)),
+    col("Status", "string", "The aggregate status of the containers in this pod.", Cell::Computed(pod::pod_status)),
+    col("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", Cell::Computed(pod::pod_restarts)),
+    AGE,
+    wide("IP", "podIP address allocated to the pod.", Cell::Text("/status/podIP", "<none>")),
+    wide("Node", "NodeName indicates in which node this pod is scheduled.", Cell::Text("/spec/nodeName", "<none>")),
+    wide("Nominated Node", "nominatedNodeName is set only when this pod preempts other pods on the node.", Cell::Text("/status/nominatedNodeName", "<none>")),
+    wide("Readiness Gates", "If specified, all readiness gates will be evaluated for pod readiness.", Cell::Computed(pod::readiness_gates)),
+];
+
+const SERVICE: &[Column] = &[
+    NAME,
+    col("Type", "string", "type determines how the Service is exposed.", Cell::Text("/spec/type", "ClusterIP")),
+    col("Cluster-IP", "string", "clusterIP is the IP address of the service.", Cell::Text("/spec/clusterIP", "<none>")),
+    col("External-IP", "string", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.", Cell::Computed(cells::external_ip)),
+    col("Port(s)", "string", "The list of ports that are exposed by this service.", Cell::Computed(cells::service_ports)),
+    AGE,
+    wide("Selector", "Route service traffic to pods with label keys and values matching this selector.", Cell::Computed(cells::service_selector)),
+];
+
+const CONFIG_MAP: &[Column] = &[
+    NAME,
+    col(
+        "Data",
+        "string",
+        "Data contains the configuration data.",
+        Cell::Count(&["/data", "/binaryData"]),
+    ),
+    AGE,
+];
+
+const SECRET: &[Column] = &[
+    NAME,
+    col(
+        "Type",
+        "string",
+        "Used to facilitate programmatic handling of secret data.",
+        Cell::Text("/type", "Opaque"),
+    ),
+    col(
+        "Data",
+        "string",
+        "Data contains the secret data.",
+        Cell::Count(&["/data"]),
+    ),
+    AGE,
+];
+
+const NAMESPACE: &[Column] = &[
+    NAME,
+    col(
+        "Status",
+        "string",
+        "The status of the namespace",
+        Cell::Text("/status/phase", ""),
+    ),
+    AGE,
+];
+
+const JOB: &[Column] = &[
+    NAME,
+    col(
+        "Status",
+        "string",
+        "Status of the job.",
+        Cell::Computed(cells::job_status),
+    ),
+    col(
+        "Completions",
+        "string",
+        "The completed job replicas against desired",
+        Cell::Computed(cells::job_completions),
+    ),
+    col(
+        "Duration",
+        "string",
+        "Time required to complete the job.",
+        Cell::Computed(cells::job_duration),
+    ),
+    AGE,
+    CONTAINERS,
+    IMAGES,
+    SELECTOR,
+];
+
+const CRON_JOB: &[Column] = &[
+    NAME,
+    col(
+        "Schedule",
+        "string",
+        "The schedule in Cron format.",
+        Cell::Text("/spec/schedule", ""),
+    ),
+    col(
+        "Timezone",
+        "string",
+        "The time zone name for the given schedule.",
+        Cell::Text("/spec/timeZone", "<none>"),
+    ),
+    col(
+        "Suspend",
+        "boolean",
+        "This flag tells the controller to suspend subsequent executions.",
+        Cell::Computed(cells::suspended),
+    ),
+    col(
+        "Active",
+        "integer",
+        "A list of pointers to currently running jobs.",
+        Cell::Count(&["/status/active"]),
+    ),
+    col(
+        "Last Schedule",
+        "string",
+        "Information when was the last time the job was successfully scheduled.",
+        Cell::Computed(cells::last_schedule),
+    ),
+    AGE,
+    wide(
+        "Containers",
+        "Names of each container in the template.",
+        Cell::Computed(cells::cron_containers),
+    ),
+    wide(
+        "Images",
+        "Images referenced by each container in the template.",
+        Cell::Computed(cells::cron_images),
+    ),
+    wide(
+        "Selector",
+        "A label query over pods that should match the pod count.",
+        Cell::Computed(cells::cron_selector),
+    ),
+];
+
+const INGRESS: &[Column] = &[
+    NAME,
+    col(
+        "Class",
+        "string",
+        "The name of the IngressClass resource that should be used",
+        Cell::Text("/spec/ingressClassName", "<none>"),
+    ),
+    col(
+        "Hosts",
+        "string",
+        "Hosts that incoming requests are matched against before the ingress rule",
+        Cell::Computed(cells::ingress_hosts),
+    ),
+    col(
+        "Address",
+        "string",
+        "Address is a list containing ingress points for the load-balancer",
+        Cell::Computed(cells::ingress_address),
+    ),
+    col(
+        "Ports",
+        "string",
+        "Ports of TLS configurations that open",
+        Cell::Computed(cells::ingress_ports),
+    ),
+    AGE,
+];
+
+const PERSISTENT_VOLUME_CLAIM: &[Column] = &[
+    NAME,
+    col("Status", "string", "The phase of the claim.", Cell::Computed(cells::claim_status)),
+    col("Volume", "string", "volumeName is the binding reference to the PersistentVolume backing this claim.", Cell::Text("/spec/volumeName", "")),
+    col("Capacity", "string", "capacity represents the actual resources of the underlying volume.", Cell::Computed(cells::claim_capacity)),
+    col("Access Modes", "string", "accessModes contains the actual access modes the volume backing the PVC has.", Cell::Computed(cells::claim_access_modes)),
+    col("StorageClass", "string", "storageClassName is the name of the StorageClass required by the claim.", Cell::Text("/spec/storageClassName", "")),
+    col("VolumeAttributesClass", "string", "volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.", Cell::Text("/spec/volumeAttributesClassName", "<unset>")),
+    AGE,
+    wide("VolumeMode", "volumeMode defines what type of volume is required by the claim.", Cell::Text("/spec/volumeMode", "<unset>")),
+];
+
+const EVENT: &[Column] = &[
+    col("Last Seen", "string", "The time at which the most recent occurrence of this event was recorded.", Cell::Computed(event::event_last_seen)),
+    col("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future", Cell::Text("/type", "")),
+    col("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", Cell::Text("/reason", "")),
+    col("Object", "string", "The object that this event is about.", Cell::Computed(event::event_object)),
+    wide("Subobject", "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.", Cell::Text("/involvedObject/fieldPath", "")),
+    wide("Source", "The component reporting this event.", Cell::Computed(event::event_source)),
+    col("Message", "string", "A human-readable description of the status of this operation.", Cell::Computed(event::event_message)),
+    wide("First Seen", "The time at which the event was first recorded.", Cell::Computed(event::event_first_seen)),
+    wide("Count", "The number of times this event has occurred.", Cell::Computed(event::event_count)),
+    Column {
+        priority: 1,
+        ..NAME
+    },
+];
+
+const SERVICE_ACCOUNT: &[Column] = &[
+    NAME,
+    col("Secrets", "string", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", Cell::Count(&["/secrets"])),
+    AGE,
+];
+
+const LEASE: &[Column] = &[
+    NAME,
+    col(
+        "Holder",
+        "string",
+        "holderIdentity contains the identity of the holder of a current lease.",
+        Cell::Text("/spec/holderIdentity", ""),
+    ),
+    AGE,
+];
+
+const NAME_AND_CREATED: &[Column] = &[NAME, CREATED_AT];
+
+/// What every other kind shows.
+pub const DEFAULT: &[Column] = &[NAME, AGE];
+
+/// The built-in kinds with their own columns, by (group, kind).
+const KINDS: &[(&str, &str, &[Column])] = &[
+    ("apps", "Deployment", DEPLOYMENT),
+    ("apps", "ReplicaSet", REPLICA_SET),
+    ("apps", "StatefulSet", STATEFUL_SET),
+    ("apps", "DaemonSet", DAEMON_SET),
+    ("", "Pod", POD),
+    ("", "Service", SERVICE),
+    ("", "ConfigMap", CONFIG_MAP),
+    ("", "Secret", SECRET),
+    ("", "Namespace", NAMESPACE),
+    ("", "PersistentVolumeClaim", PERSISTENT_VOLUME_CLAIM),
+    ("", "Event", EVENT),
+    ("", "ServiceAccount", SERVICE_ACCOUNT),
+    ("batch", "Job", JOB),
+    ("batch", "CronJob", CRON_JOB),
+    ("networking.k8s.io", "Ingress", INGRESS),
+    ("coordination.k8s.io", "Lease", LEASE),
+    (
+        "apiextensions.k8s.io",
+        "CustomResourceDefinition",
+        NAME_AND_CREATED,
+    ),
+    ("rbac.authorization.k8s.io", "Role", NAME_AND_CREATED),
+    ("rbac.authorization.k8s.io", "ClusterRole", NAME_AND_CREATED),
+];
+
+/// The columns of a built-in kind (NAME and AGE for kinds without a printer of their own).
+pub fn builtin(group: &str, kind: &str) -> &'static [Column] {
+    KINDS
+        .iter()
+        .find(|(g, k, _)| *g == group && *k == kind)
+        .map_or(DEFAULT, |(_, _, columns)| columns)
+}
