@@ -209,8 +209,27 @@ async fn configmaps_count_their_data_and_all_namespaces_adds_the_namespace() {
             &["shop", "settings", "2", "<age>"],
         ],
     );
-    let labelled = k.get(&["configmaps", "-n", "shop", "--show-labels"]).await;
-    assert_eq!(labelled[0], ["NAME", "DATA", "AGE", "LABELS"]);
+    k.ok(&["label", "configmap", "settings", "-n", "shop", "tier=web"])
+        .await;
+    assert_rows(
+        &k.get(&["configmaps", "-n", "shop", "--show-labels"]).await,
+        &[
+            &["NAME", "DATA", "AGE", "LABELS"],
+            &["settings", "2", "<age>", "tier=web"],
+        ],
+    );
+    k.ok(&["create", "configmap", "a-first", "-n", "shop"])
+        .await;
+    assert_rows(
+        &k.get(&["configmaps", "-A", "--sort-by=.metadata.name"])
+            .await,
+        &[
+            &["NAMESPACE", "NAME", "DATA", "AGE"],
+            &["shop", "a-first", "0", "<age>"],
+            &["default", "empty", "0", "<age>"],
+            &["shop", "settings", "2", "<age>"],
+        ],
+    );
     let (code, stdout, stderr) = k.run(&["get", "deployments", "-n", "empty"]).await;
     assert_eq!((code, stdout.as_str()), (0, ""));
     assert_eq!(stderr.trim(), "No resources found in empty namespace.");
