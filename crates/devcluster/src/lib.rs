@@ -25,6 +25,7 @@ pub mod selector;
 pub mod shape;
 pub mod ssa;
 pub mod store;
+pub mod strategic;
 pub mod table;
 
 use std::net::SocketAddr;

@@ -11,6 +11,7 @@ use super::{meta_str, now_rfc3339, set_resource_version, Cluster, Tx};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceType;
 use crate::ssa::{self, SsaError};
+use crate::strategic;
 
 /// How unknown fields are treated (`fieldValidation`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -140,8 +141,8 @@ impl Cluster {
         .await
     }
 
-    /// PATCH with a body of the given kind: JSON patch, merge patch or server-side apply (which creates a
-    /// missing object).
+    /// PATCH with a body of the given kind: JSON patch, merge patch, strategic merge patch (built-in types
+    /// only) or server-side apply (which creates a missing object).
     pub async fn patch(
         &self,
         rt: &ResourceType,
@@ -156,17 +157,20 @@ impl Cluster {
             PatchKind::Strategic if rt.custom => Err(ApiError::unsupported_media_type(
                 "application/strategic-merge-patch+json is not supported for custom resources",
             )),
-            PatchKind::Strategic => Err(ApiError::unsupported_media_type(
-                "application/strategic-merge-patch+json (not implemented by devcluster yet)",
-            )),
-            PatchKind::Json | PatchKind::Merge => {
+            PatchKind::Json | PatchKind::Merge | PatchKind::Strategic => {
                 let patch: Value = serde_json::from_slice(body).map_err(|e| {
                     ApiError::bad_request(format!("the patch is not valid JSON: {e}"))
                 })?;
                 self.transact(opts.dry_run, |tx| {
                     let old = existing(tx, rt, namespace, name)?;
-                    let mut new = old.as_ref().clone();
-                    apply_patch(kind, &mut new, &patch)?;
+                    let mut new = if kind == PatchKind::Strategic {
+                        let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
+                        strategic::apply_patch(shape, &old, &patch)?
+                    } else {
+                        let mut new = old.as_ref().clone();
+                        apply_patch(kind, &mut new, &patch)?;
+                        new
+                    };
                     conform_to_url(rt, namespace, &mut new)?;
                     if meta_str(&new, "name") != Some(name) {
                         return Err(ApiError::bad_request(

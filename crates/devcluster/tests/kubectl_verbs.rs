@@ -1,0 +1,363 @@
+//! kubectl's everyday verbs that send strategic merge patches: client-side `apply` (the
+//! last-applied-configuration three-way merge), `edit`, `patch` with its default type, `set image`,
+//! plus `label --overwrite`. These tests need `kubectl` on PATH and fail (not skip) without it.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::PathBuf;
+
+use devcluster::{DevCluster, DevClusterConfig};
+use serde_json::{json, Value};
+
+struct Kubectl {
+    _cluster: DevCluster,
+    kubeconfig: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+struct Output {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Kubectl {
+    async fn start() -> Kubectl {
+        let cluster = DevCluster::start(DevClusterConfig::default())
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kubeconfig");
+        std::fs::write(&kubeconfig, cluster.kubeconfig()).unwrap();
+        Kubectl {
+            _cluster: cluster,
+            kubeconfig,
+            dir,
+        }
+    }
+
+    async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
+        let out = tokio::process::Command::new("kubectl")
+            .args(args)
+            .env("KUBECONFIG", &self.kubeconfig)
+            .env("HOME", self.dir.path())
+            .envs(env.iter().copied())
+            .output()
+            .await
+            .expect("kubectl must be installed to run these tests");
+        Output {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
+            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
+        }
+    }
+
+    async fn run(&self, args: &[&str]) -> Output {
+        self.run_with(args, &[]).await
+    }
+
+    async fn ok(&self, args: &[&str]) -> String {
+        let out = self.run(args).await;
+        assert_eq!(
+            out.code, 0,
+            "kubectl {args:?} failed:\n{}\n{}",
+            out.stdout, out.stderr
+        );
+        out.stdout
+    }
+
+    fn file(&self, name: &str, contents: &str) -> String {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, contents).unwrap();
+        path.display().to_string()
+    }
+
+    async fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.extend(["-o", "json"]);
+        serde_json::from_str(&self.ok(&all).await).unwrap()
+    }
+
+    async fn deployment(&self) -> Value {
+        self.json(&["get", "deployment", "web"]).await
+    }
+}
+
+const WEB_V1: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  labels: {app: web, team: a}
+spec:
+  replicas: 2
+  minReadySeconds: 5
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.27
+        env:
+        - {name: MODE, value: fast}
+        - {name: LEVEL, value: "1"}
+      - name: sidecar
+        image: envoy:1
+"#;
+
+/// WEB_V1 without the `team` label, `minReadySeconds` and the LEVEL variable, with a new image
+/// and a DEBUG variable put first.
+const WEB_V2: &str = r#"apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: default
+  labels: {app: web}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: web}}
+  template:
+    metadata: {labels: {app: web}}
+    spec:
+      containers:
+      - name: web
+        image: nginx:1.28
+        env:
+        - {name: DEBUG, value: "1"}
+        - {name: MODE, value: fast}
+      - name: sidecar
+        image: envoy:1
+"#;
+
+fn containers(deployment: &Value) -> &Value {
+    &deployment["spec"]["template"]["spec"]["containers"]
+}
+
+fn image_of<'a>(deployment: &'a Value, container: &str) -> &'a Value {
+    containers(deployment)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == container)
+        .map(|c| &c["image"])
+        .unwrap_or(&Value::Null)
+}
+
+#[tokio::test]
+async fn client_side_apply_twice_drops_what_the_manifest_dropped() {
+    let k = Kubectl::start().await;
+    let created = k.ok(&["apply", "-f", &k.file("v1.yaml", WEB_V1)]).await;
+    assert_eq!(created.trim(), "deployment.apps/web created");
+    // A change made by someone else: not in the last applied configuration, so apply keeps it.
+    k.ok(&["annotate", "deployment", "web", "owner=team-a"])
+        .await;
+    let v1 = k.deployment().await;
+    assert!(
+        v1["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"]
+            .as_str()
+            .is_some_and(|c| c.contains("\"team\":\"a\""))
+    );
+
+    let configured = k.ok(&["apply", "-f", &k.file("v2.yaml", WEB_V2)]).await;
+    assert_eq!(configured.trim(), "deployment.apps/web configured");
+    let v2 = k.deployment().await;
+    assert_eq!(v2["metadata"]["labels"], json!({"app": "web"}));
+    assert_eq!(v2["metadata"]["annotations"]["owner"], "team-a");
+    assert!(
+        v2["spec"].get("minReadySeconds").is_none(),
+        "{}",
+        v2["spec"]
+    );
+    assert_eq!(
+        containers(&v2)[0]["env"],
+        json!([{"name": "DEBUG", "value": "1"}, {"name": "MODE", "value": "fast"}])
+    );
+    assert_eq!(image_of(&v2, "web"), "nginx:1.28");
+    assert_eq!(image_of(&v2, "sidecar"), "envoy:1");
+
+    let again = k.ok(&["apply", "-f", &k.file("v2b.yaml", WEB_V2)]).await;
+    assert_eq!(again.trim(), "deployment.apps/web unchanged");
+    let managers = k
+        .json(&["get", "deployment", "web", "--show-managed-fields"])
+        .await["metadata"]["managedFields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["manager"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>();
+    assert!(
+        managers.iter().any(|m| m == "kubectl-client-side-apply"),
+        "{managers:?}"
+    );
+}
+
+#[tokio::test]
+async fn edit_with_an_editor_script_changes_a_field() {
+    let k = Kubectl::start().await;
+    k.ok(&["apply", "-f", &k.file("v1.yaml", WEB_V1)]).await;
+    let editor = k.file(
+        "editor.sh",
+        "#!/bin/sh\nsed -i -e 's/replicas: 2/replicas: 5/' -e 's/envoy:1/envoy:2/' \"$1\"\n",
+    );
+    std::fs::set_permissions(&editor, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let out = k
+        .run_with(
+            &["edit", "deployment", "web"],
+            &[
+                ("EDITOR", editor.as_str()),
+                ("KUBE_EDITOR", editor.as_str()),
+            ],
+        )
+        .await;
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert_eq!(out.stdout.trim(), "deployment.apps/web edited");
+    let edited = k.deployment().await;
+    assert_eq!(edited["spec"]["replicas"], 5);
+    assert_eq!(image_of(&edited, "sidecar"), "envoy:2");
+    assert_eq!(image_of(&edited, "web"), "nginx:1.27");
+    assert_eq!(containers(&edited)[0]["env"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn patch_with_the_default_type_merges_containers_by_name() {
+    let k = Kubectl::start().await;
+    k.ok(&["apply", "-f", &k.file("v1.yaml", WEB_V1)]).await;
+    let add = r#"{"spec":{"template":{"spec":{"containers":[{"name":"logger","image":"fluent:1"},{"name":"web","env":[{"name":"LEVEL","value":"3"}]}]}}}}"#;
+    let out = k.ok(&["patch", "deployment", "web", "-p", add]).await;
+    assert_eq!(out.trim(), "deployment.apps/web patched");
+    let patched = k.deployment().await;
+    let names: Vec<&str> = containers(&patched)
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 3, "{names:?}");
+    assert!(["web", "sidecar", "logger"]
+        .iter()
+        .all(|n| names.contains(n)));
+    let web = containers(&patched)
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "web")
+        .unwrap();
+    assert_eq!(web["image"], "nginx:1.27");
+    assert_eq!(
+        web["env"],
+        json!([{"name": "MODE", "value": "fast"}, {"name": "LEVEL", "value": "3"}])
+    );
+
+    let delete =
+        r#"{"spec":{"template":{"spec":{"containers":[{"name":"sidecar","$patch":"delete"}]}}}}"#;
+    k.ok(&["patch", "deployment", "web", "-p", delete]).await;
+    let after = k.deployment().await;
+    assert!(
+        image_of(&after, "sidecar").is_null(),
+        "{}",
+        containers(&after)
+    );
+    assert_eq!(containers(&after).as_array().unwrap().len(), 2);
+
+    let keyless = r#"{"spec":{"template":{"spec":{"containers":[{"image":"nginx:2"}]}}}}"#;
+    let refused = k.run(&["patch", "deployment", "web", "-p", keyless]).await;
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused
+            .stderr
+            .contains("does not contain declared merge key: name"),
+        "{}",
+        refused.stderr
+    );
+}
+
+#[tokio::test]
+async fn strategic_patch_of_a_custom_resource_is_unsupported_media_type() {
+    let k = Kubectl::start().await;
+    let crd = r#"apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {size: {type: integer}}}
+"#;
+    k.ok(&["apply", "-f", &k.file("crd.yaml", crd)]).await;
+    let widget = "apiVersion: example.com/v1\nkind: Widget\nmetadata: {name: gear, namespace: default}\nspec: {size: 3}\n";
+    k.ok(&["create", "-f", &k.file("widget.yaml", widget)])
+        .await;
+    let refused = k
+        .run(&[
+            "patch",
+            "widget",
+            "gear",
+            "--type=strategic",
+            "-p",
+            r#"{"spec":{"size":4}}"#,
+        ])
+        .await;
+    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    // kubectl's wording for a 415 answer to a strategic merge patch.
+    assert!(
+        refused.stderr.contains(
+            "application/strategic-merge-patch+json is not supported by example.com/v1, Kind=Widget"
+        ),
+        "{}",
+        refused.stderr
+    );
+    k.ok(&[
+        "patch",
+        "widget",
+        "gear",
+        "--type=merge",
+        "-p",
+        r#"{"spec":{"size":4}}"#,
+    ])
+    .await;
+    assert_eq!(k.json(&["get", "widget", "gear"]).await["spec"]["size"], 4);
+}
+
+#[tokio::test]
+async fn set_image_changes_only_the_named_container() {
+    let k = Kubectl::start().await;
+    k.ok(&["apply", "-f", &k.file("v1.yaml", WEB_V1)]).await;
+    let out = k
+        .ok(&["set", "image", "deployment/web", "web=nginx:2"])
+        .await;
+    assert_eq!(out.trim(), "deployment.apps/web image updated");
+    let updated = k.deployment().await;
+    assert_eq!(image_of(&updated, "web"), "nginx:2");
+    assert_eq!(image_of(&updated, "sidecar"), "envoy:1");
+    assert_eq!(containers(&updated)[0]["env"].as_array().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn label_overwrite_replaces_a_label_and_is_required_to() {
+    let k = Kubectl::start().await;
+    k.ok(&["apply", "-f", &k.file("v1.yaml", WEB_V1)]).await;
+    let refused = k.run(&["label", "deployment", "web", "team=b"]).await;
+    assert_ne!(refused.code, 0);
+    assert!(
+        refused.stderr.contains("already has a value"),
+        "{}",
+        refused.stderr
+    );
+    let out = k
+        .ok(&["label", "deployment", "web", "team=b", "--overwrite"])
+        .await;
+    assert_eq!(out.trim(), "deployment.apps/web labeled");
+    k.ok(&["label", "deployment", "web", "app-"]).await;
+    assert_eq!(
+        k.deployment().await["metadata"]["labels"],
+        json!({"team": "b"})
+    );
+}
