@@ -471,3 +471,64 @@ async fn tables_honour_the_version_and_include_object() {
         .unwrap();
     assert_eq!(plain["kind"], "ConfigMapList");
 }
+
+const WORK: &str = r#"apiVersion: v1
+kind: Pod
+metadata: {name: web-0, namespace: default}
+spec:
+  containers: [{name: web, image: "nginx:1.27"}]
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, namespace: default}
+spec:
+  template:
+    spec:
+      restartPolicy: Never
+      containers: [{name: migrate, image: busybox}]
+"#;
+
+/// Writes `status` through the status subresource of the object at `path` (a merge patch).
+async fn set_status(k: &Kubectl, path: &str, status: serde_json::Value) {
+    let request = http::Request::patch(format!("{path}/status"))
+        .header("Content-Type", "application/merge-patch+json")
+        .body(serde_json::to_vec(&serde_json::json!({ "status": status })).unwrap())
+        .unwrap();
+    let _: serde_json::Value = k.cluster.client().request(request).await.unwrap();
+}
+
+#[tokio::test]
+async fn pods_and_jobs_print_their_status() {
+    let k = Kubectl::start().await;
+    k.apply(WORK).await;
+    set_status(
+        &k,
+        "/api/v1/namespaces/default/pods/web-0",
+        serde_json::json!({"phase": "Running", "containerStatuses": [
+            {"name": "web", "ready": true, "restartCount": 0, "image": "nginx:1.27", "imageID": "",
+             "state": {"running": {"startedAt": "2026-11-25T00:00:00Z"}}}]}),
+    )
+    .await;
+    assert_rows(
+        &k.get(&["pods"]).await,
+        &[
+            &["NAME", "READY", "STATUS", "RESTARTS", "AGE"],
+            &["web-0", "1/1", "Running", "0", "<age>"],
+        ],
+    );
+    set_status(
+        &k,
+        "/apis/batch/v1/namespaces/default/jobs/migrate",
+        serde_json::json!({"succeeded": 1, "startTime": "2026-11-25T10:00:00Z",
+            "completionTime": "2026-11-25T10:00:12Z",
+            "conditions": [{"type": "Complete", "status": "True"}]}),
+    )
+    .await;
+    assert_rows(
+        &k.get(&["jobs"]).await,
+        &[
+            &["NAME", "STATUS", "COMPLETIONS", "DURATION", "AGE"],
+            &["migrate", "Complete", "1/1", "12s", "<age>"],
+        ],
+    );
+}

@@ -115,41 +115,55 @@ pub fn cron_selector(cx: &Cx) -> Value {
     json!(label_selector(cx.get("/spec/jobTemplate/spec/selector")))
 }
 
-/// A LabelSelector as kube formats it (`app=web,tier in (a,b)`), `<none>` when empty.
+/// A LabelSelector as kube formats it (`app=web,tier in (a,b)`), `<none>` when empty, `<error>` when an
+/// expression has an unknown operator.
 fn label_selector(selector: Option<&Value>) -> String {
-    let mut requirements: Vec<(String, String)> = Vec::new();
     let labels = selector
         .and_then(|s| s.get("matchLabels"))
         .and_then(Value::as_object);
-    for (key, value) in labels.into_iter().flatten() {
-        let value = value.as_str().unwrap_or("");
-        requirements.push((key.clone(), format!("{key}={value}")));
-    }
+    let mut requirements: Vec<(String, String)> = labels
+        .into_iter()
+        .flatten()
+        .map(|(key, value)| {
+            (
+                key.clone(),
+                format!("{key}={}", value.as_str().unwrap_or("")),
+            )
+        })
+        .collect();
     let expressions = selector
         .and_then(|s| s.get("matchExpressions"))
         .and_then(Value::as_array);
     for expression in expressions.into_iter().flatten() {
-        let key = str_of(expression, "key");
-        let mut values: Vec<&str> = expression
-            .get("values")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-            .collect();
-        values.sort_unstable();
-        let text = match str_of(expression, "operator") {
-            "In" => format!("{key} in ({})", values.join(",")),
-            "NotIn" => format!("{key} notin ({})", values.join(",")),
-            "Exists" => key.to_string(),
-            "DoesNotExist" => format!("!{key}"),
-            _ => "<error>".to_string(),
-        };
-        requirements.push((key.to_string(), text));
+        match requirement(expression) {
+            Some(r) => requirements.push(r),
+            None => return "<error>".to_string(),
+        }
     }
     requirements.sort();
     let joined: Vec<String> = requirements.into_iter().map(|(_, text)| text).collect();
     or(&joined.join(","), "<none>")
+}
+
+/// One match expression as (key, text), values sorted; `None` for an unknown operator.
+fn requirement(expression: &Value) -> Option<(String, String)> {
+    let key = str_of(expression, "key");
+    let mut values: Vec<&str> = expression
+        .get("values")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    values.sort_unstable();
+    let text = match str_of(expression, "operator") {
+        "In" => format!("{key} in ({})", values.join(",")),
+        "NotIn" => format!("{key} notin ({})", values.join(",")),
+        "Exists" => key.to_string(),
+        "DoesNotExist" => format!("!{key}"),
+        _ => return None,
+    };
+    Some((key.to_string(), text))
 }
 
 /// A map of labels as `k=v,k2=v2` (sorted), `<none>` when empty.
@@ -379,4 +393,36 @@ pub fn claim_access_modes(cx: &Cx) -> Value {
         .map(|(_, s)| *s)
         .collect();
     json!(present.join(","))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_selectors_print_sorted_requirements() {
+        let mut selector = json!({
+            "matchLabels": {"tier": "web", "app": "shop"},
+            "matchExpressions": [
+                {"key": "env", "operator": "NotIn", "values": ["prod", "dev"]},
+                {"key": "canary", "operator": "DoesNotExist"},
+                {"key": "zone", "operator": "Exists"}
+            ]
+        });
+        assert_eq!(
+            label_selector(Some(&selector)),
+            "app=shop,!canary,env notin (dev,prod),tier=web,zone"
+        );
+        selector["matchExpressions"][0]["operator"] = json!("Near");
+        assert_eq!(label_selector(Some(&selector)), "<error>");
+        assert_eq!(label_selector(Some(&json!({}))), "<none>");
+        assert_eq!(label_selector(None), "<none>");
+    }
+
+    #[test]
+    fn label_maps_print_sorted_pairs() {
+        let map = json!({"disk": "ssd", "arch": "arm64"});
+        assert_eq!(label_map(Some(&map)), "arch=arm64,disk=ssd");
+        assert_eq!(label_map(Some(&json!({}))), "<none>");
+    }
 }
