@@ -117,7 +117,7 @@ pub fn cron_selector(cx: &Cx) -> Value {
 
 /// A LabelSelector as kube formats it (`app=web,tier in (a,b)`), `<none>` when empty, `<error>` when an
 /// expression has an unknown operator.
-fn label_selector(selector: Option<&Value>) -> String {
+pub fn label_selector(selector: Option<&Value>) -> String {
     let labels = selector
         .and_then(|s| s.get("matchLabels"))
         .and_then(Value::as_object);

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use super::cells::{self, Cx};
-use super::{event, pod};
+use super::{event, pod, policy};
 
 /// kube's description of the NAME column.
 pub const NAME_DESCRIPTION: &str = "Name must be unique within a namespace. Is required when creating resources, although some resources may allow a client to request the generation of an appropriate name automatically. Name is primarily intended for creation idempotence and configuration definition. Cannot be updated. More info: https://kubernetes.io/docs/concepts/overview/working-with-objects/names#names";
@@ -383,6 +383,89 @@ const LEASE: &[Column] = &[
     AGE,
 ];
 
+const BINDING: &[Column] = &[
+    NAME,
+    col("Role", "string", "RoleRef can only reference a Role in the current namespace or a ClusterRole in the global namespace.", Cell::Computed(policy::binding_role)),
+    AGE,
+    wide("Users", "Users in the roleBinding", Cell::Computed(policy::binding_users)),
+    wide("Groups", "Groups in the roleBinding", Cell::Computed(policy::binding_groups)),
+    wide("ServiceAccounts", "ServiceAccounts in the roleBinding", Cell::Computed(policy::binding_service_accounts)),
+];
+
+const POD_DISRUPTION_BUDGET: &[Column] = &[
+    NAME,
+    col(
+        "Min Available",
+        "string",
+        "The minimum number of pods that must be available.",
+        Cell::Computed(policy::min_available),
+    ),
+    col(
+        "Max Unavailable",
+        "string",
+        "The maximum number of pods that may be unavailable.",
+        Cell::Computed(policy::max_unavailable),
+    ),
+    col(
+        "Allowed Disruptions",
+        "integer",
+        "Calculated number of pods that may be disrupted at this time.",
+        Cell::Int("/status/disruptionsAllowed"),
+    ),
+    AGE,
+];
+
+const NETWORK_POLICY: &[Column] = &[
+    NAME,
+    col(
+        "Pod-Selector",
+        "string",
+        "Selects the pods to which this NetworkPolicy object applies.",
+        Cell::Computed(policy::pod_selector),
+    ),
+    AGE,
+];
+
+const STORAGE_CLASS: &[Column] = &[
+    Column {
+        cell: Cell::Computed(policy::storage_class_name),
+        ..NAME
+    },
+    col("Provisioner", "string", "Indicates the type of the provisioner.", Cell::Text("/provisioner", "")),
+    col("ReclaimPolicy", "string", "Dynamically provisioned PersistentVolumes of this storage class are created with this reclaimPolicy.", Cell::Text("/reclaimPolicy", "Delete")),
+    col("VolumeBindingMode", "string", "VolumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.", Cell::Text("/volumeBindingMode", "Immediate")),
+    col("AllowVolumeExpansion", "string", "AllowVolumeExpansion shows whether the storage class allow volume expand", Cell::Computed(policy::allow_volume_expansion)),
+    AGE,
+];
+
+const INGRESS_CLASS: &[Column] = &[
+    NAME,
+    col(
+        "Controller",
+        "string",
+        "Controller that is responsible for handling this class",
+        Cell::Text("/spec/controller", ""),
+    ),
+    col(
+        "Parameters",
+        "string",
+        "A reference to a resource with additional parameters",
+        Cell::Computed(policy::ingress_class_parameters),
+    ),
+    AGE,
+];
+
+const WEBHOOK_CONFIGURATION: &[Column] = &[
+    NAME,
+    col(
+        "Webhooks",
+        "integer",
+        "Webhooks indicates the number of webhooks in the configuration.",
+        Cell::Count(&["/webhooks"]),
+    ),
+    AGE,
+];
+
 const NAME_AND_CREATED: &[Column] = &[NAME, CREATED_AT];
 
 /// What every other kind shows.
@@ -413,6 +496,22 @@ const KINDS: &[(&str, &str, &[Column])] = &[
     ),
     ("rbac.authorization.k8s.io", "Role", NAME_AND_CREATED),
     ("rbac.authorization.k8s.io", "ClusterRole", NAME_AND_CREATED),
+    ("rbac.authorization.k8s.io", "RoleBinding", BINDING),
+    ("rbac.authorization.k8s.io", "ClusterRoleBinding", BINDING),
+    ("policy", "PodDisruptionBudget", POD_DISRUPTION_BUDGET),
+    ("networking.k8s.io", "NetworkPolicy", NETWORK_POLICY),
+    ("networking.k8s.io", "IngressClass", INGRESS_CLASS),
+    ("storage.k8s.io", "StorageClass", STORAGE_CLASS),
+    (
+        "admissionregistration.k8s.io",
+        "ValidatingWebhookConfiguration",
+        WEBHOOK_CONFIGURATION,
+    ),
+    (
+        "admissionregistration.k8s.io",
+        "MutatingWebhookConfiguration",
+        WEBHOOK_CONFIGURATION,
+    ),
 ];
 
 /// The columns of a built-in kind (NAME and AGE for kinds without a printer of their own).

@@ -8,6 +8,7 @@ mod columns;
 mod custom;
 mod event;
 mod pod;
+mod policy;
 #[cfg(test)]
 mod tests;
 

@@ -558,12 +558,12 @@ fn crds_roles_and_unknown_kinds() {
         ["Name", "Created At"]
     );
     let (names, cells) = print(
-        "policy",
-        "PodDisruptionBudget",
-        json!({"metadata": meta("pdb")}),
+        "autoscaling",
+        "HorizontalPodAutoscaler",
+        json!({"metadata": meta("hpa")}),
     );
     assert_eq!(names, ["Name", "Age"]);
-    assert_eq!(cells, [json!("pdb"), json!("3m10s")]);
+    assert_eq!(cells, [json!("hpa"), json!("3m10s")]);
     let (_, cells) = print("", "ConfigMap", json!({"metadata": {"name": "no-stamp"}}));
     assert_eq!(cells[2], "<unknown>");
 }
