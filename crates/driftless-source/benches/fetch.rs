@@ -2,7 +2,8 @@
 //! `git daemon`, on a generated repository (default 10,000 files, 1,000 commits).
 //!
 //! Run: `cargo bench -p driftless-source --bench fetch`
-//! Sizes: `BENCH_FILES`, `BENCH_COMMITS`, `BENCH_RUNS`, `BENCH_APPS` environment variables.
+//! Sizes: `BENCH_FILES`, `BENCH_COMMITS`, `BENCH_RUNS`, `BENCH_APPS` environment variables;
+//! `BENCH_LOG=1` prints the crate's per-step timings.
 
 #[allow(dead_code)]
 #[path = "../tests/source/support/mod.rs"]
@@ -197,6 +198,12 @@ fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         println!("fetch benchmark: run it with `cargo bench -p driftless-source --bench fetch`");
         return;
+    }
+    if std::env::var_os("BENCH_LOG").is_some() {
+        // Per-step durations (listing, fetch, tree writing) from the crate's own tracing events.
+        tracing_subscriber::fmt()
+            .with_env_filter("driftless_source=debug")
+            .init();
     }
     let (files, commits) = (
         env_number("BENCH_FILES", 10_000),

@@ -416,10 +416,10 @@ fn remove_stale_locks(mirror: &Path) {
     }
 }
 
-/// Checks the mirror for `commit` without touching the network.
+/// Checks the mirror for `commit` and its root tree without touching the network.
 async fn has_commit(mirror: &Path, commit: &ObjectId) -> Result<bool, SourceError> {
     let mut cmd = tokio::process::Command::from(local_command(mirror));
-    cmd.args(["cat-file", "-e", &format!("{commit}^{{commit}}")])
+    cmd.args(["cat-file", "-e", &format!("{commit}^{{tree}}")])
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null());
     let status = cmd

@@ -46,6 +46,7 @@ const CORRUPT: &[&str] = &[
     "premature end of pack",
     "pack signature",
     "pack is corrupted",
+    "bad line length",
     "missing necessary objects",
 ];
 const UNREACHABLE: &[&str] = &[

@@ -153,8 +153,12 @@ impl GitError {
 }
 
 /// Configuration every git invocation gets, through `GIT_CONFIG_*` variables (not argv, so it is
-/// invisible to `ps`): no credential helpers, protocol v2, no background gc in the mirror.
+/// invisible to `ps`): no credential helpers, protocol v2, no background gc in the mirror, and
+/// every fetched pack kept whole: index-pack moves a pack into place only once it is verified, so
+/// a broken transfer leaves nothing behind (unpack-objects, git's default for small fetches,
+/// would keep the objects before the damage, e.g. a commit without its tree).
 const BASE_CONFIG: &[(&str, &str)] = &[
+    ("fetch.unpackLimit", "1"),
     ("credential.helper", ""),
     ("protocol.version", "2"),
     ("gc.auto", "0"),

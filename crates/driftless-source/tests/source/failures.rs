@@ -162,36 +162,38 @@ async fn missing_repository_and_unknown_revisions() {
 }
 
 #[tokio::test]
-async fn truncated_pack_is_reported_and_last_good_artifact_stays() {
+async fn corrupt_or_truncated_pack_is_reported_and_last_good_artifact_stays() {
     let upstream = Upstream::new();
     let server = GitHttpServer::start(&upstream.root, Auth::default());
     let (source, dir) = source();
     let repo = open_repo(&server.url("repo"));
     let (_, good) = source.fetch(&repo, "main").await.unwrap();
     upstream.commit(&[("big.bin", &"z".repeat(200_000))], "big");
-    server.set_fault(Fault::TruncatePack);
-    let err = source.fetch(&repo, "main").await.unwrap_err();
-    assert!(
-        matches!(err, SourceError::Git(GitError::CorruptPack { .. })),
-        "{err:?}"
-    );
-    assert!(err.is_transient());
-    assert_eq!(
-        read(&good, "app/config.yaml"),
-        "replicas: 1\n",
-        "the last good artifact is intact"
-    );
-    assert_eq!(
-        artifact_dirs(dir.path()).len(),
-        1,
-        "no half checkout is left"
-    );
+    for fault in [Fault::TruncatePack, Fault::CorruptPack] {
+        server.set_fault(fault);
+        let err = source.fetch(&repo, "main").await.unwrap_err();
+        assert!(
+            matches!(err, SourceError::Git(GitError::CorruptPack { .. })),
+            "{fault:?}: {err:?}"
+        );
+        assert!(err.is_transient());
+        assert_eq!(
+            read(&good, "app/config.yaml"),
+            "replicas: 1\n",
+            "the last good artifact is intact"
+        );
+        assert_eq!(
+            artifact_dirs(dir.path()).len(),
+            1,
+            "no half checkout is left"
+        );
+    }
     server.set_fault(Fault::None);
     let (_, fresh) = source.fetch(&repo, "main").await.unwrap();
     assert_eq!(
         read(&fresh, "big.bin").len(),
         200_000,
-        "the mirror recovers from the broken transfer"
+        "the mirror recovers from the broken transfers"
     );
 }
 

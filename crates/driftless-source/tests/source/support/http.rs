@@ -28,6 +28,9 @@ pub enum Fault {
     None,
     /// Cut every fetch response in half.
     TruncatePack,
+    /// Flip one byte in the middle of the pack data of every fetch response, keeping the
+    /// pkt-line framing intact.
+    CorruptPack,
 }
 
 /// One logged request.
@@ -146,13 +149,46 @@ fn serve_connection(stream: TcpStream, root: &Path, state: &Arc<Mutex<State>>, a
             )
         };
         let fault = state.lock().unwrap().fault.unwrap_or(Fault::None);
-        if fault == Fault::TruncatePack && kind == Kind::Fetch && status == 200 {
-            body.truncate(body.len() / 2);
+        if kind == Kind::Fetch && status == 200 {
+            damage(&mut body, fault);
         }
         state.lock().unwrap().log.push(Logged { kind, status });
         if write_response(&mut writer, status, &headers, &body).is_err() {
             return;
         }
+    }
+}
+
+fn damage(body: &mut Vec<u8>, fault: Fault) {
+    match fault {
+        Fault::None => {}
+        Fault::TruncatePack => body.truncate(body.len() / 2),
+        Fault::CorruptPack => corrupt_pack_data(body),
+    }
+}
+
+/// Flips a byte in the middle of the largest sideband-1 (pack data) pkt-line.
+fn corrupt_pack_data(body: &mut [u8]) {
+    let mut largest: Option<(usize, usize)> = None;
+    let mut pos = 0;
+    while pos + 4 <= body.len() {
+        let Some(len) = std::str::from_utf8(&body[pos..pos + 4])
+            .ok()
+            .and_then(|h| usize::from_str_radix(h, 16).ok())
+        else {
+            return;
+        };
+        if len < 4 {
+            pos += 4;
+            continue;
+        }
+        if body.get(pos + 4) == Some(&1) && largest.is_none_or(|(_, l)| len > l) {
+            largest = Some((pos, len));
+        }
+        pos += len;
+    }
+    if let Some((start, len)) = largest {
+        body[start + 4 + len / 2] ^= 0xff;
     }
 }
 
