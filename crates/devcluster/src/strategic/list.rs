@@ -1,12 +1,12 @@
 //! Lists: merging by key or as sets, `$patch` elements, `$deleteFromPrimitiveList` and
 //! `$setElementOrder`.
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::order::{identities, reorder};
 use super::{
-    child_path, clean, clean_list, merge_map, missing_key, text, Field, StrategicError, Strategy,
-    PATCH, SET_ELEMENT_ORDER,
+    child_path, clean_list, clean_map, merge_map, missing_key, text, Field, Object, StrategicError,
+    Strategy, PATCH, SET_ELEMENT_ORDER,
 };
 use crate::shape::Shape;
 
@@ -51,8 +51,8 @@ enum Elements {
         patch: Vec<Value>,
     },
     Maps {
-        current: Vec<Map<String, Value>>,
-        patch: Vec<Map<String, Value>>,
+        current: Vec<Object>,
+        patch: Vec<Object>,
     },
 }
 
@@ -73,7 +73,7 @@ fn classify(
     match first {
         Some(Kind::List) => Err(error("lists of lists are not supported")),
         Some(Kind::Map) => {
-            let maps = |list: Vec<Value>| -> Vec<Map<String, Value>> {
+            let maps = |list: Vec<Value>| -> Vec<Object> {
                 list.into_iter()
                     .filter_map(|v| match v {
                         Value::Object(m) => Some(m),
@@ -131,8 +131,8 @@ fn merge_scalars(
 /// element with its key or is appended; patch elements come in patch order.
 fn merge_maps<S: Shape>(
     items: Option<S>,
-    current: Vec<Map<String, Value>>,
-    patch: Vec<Map<String, Value>>,
+    current: Vec<Object>,
+    patch: Vec<Object>,
     key: &str,
     path: &str,
 ) -> Result<Vec<Value>, StrategicError> {
@@ -149,28 +149,21 @@ fn merge_maps<S: Shape>(
                 let element_path = format!("{path}[{key}={}]", text(id));
                 current[i] = merge_map(items, target, element, &element_path)?;
             }
-            None => current.extend(clean(Value::Object(element)).and_then(into_map)),
+            None => current.push(clean_map(element)),
         }
     }
     let merged = current.into_iter().map(Value::Object).collect();
     reorder(merged, &patch_order, &server_order, Some(key), path)
 }
 
-fn into_map(value: Value) -> Option<Map<String, Value>> {
-    match value {
-        Value::Object(m) => Some(m),
-        _ => None,
-    }
-}
-
 /// Handles `$patch` elements: `delete` removes the element with that key, `replace` makes the other
 /// patch elements the whole list. Returns the list to merge into and the remaining patch elements.
 fn special_elements(
-    mut current: Vec<Map<String, Value>>,
-    patch: Vec<Map<String, Value>>,
+    mut current: Vec<Object>,
+    patch: Vec<Object>,
     key: &str,
     path: &str,
-) -> Result<(Vec<Map<String, Value>>, Vec<Map<String, Value>>), StrategicError> {
+) -> Result<(Vec<Object>, Vec<Object>), StrategicError> {
     let mut replace = false;
     let mut rest = Vec::new();
     for element in patch {
@@ -199,11 +192,7 @@ fn special_elements(
         }
     }
     if replace {
-        let replaced = rest
-            .into_iter()
-            .filter_map(|m| clean(Value::Object(m)).and_then(into_map))
-            .collect();
-        return Ok((replaced, Vec::new()));
+        return Ok((rest.into_iter().map(clean_map).collect(), Vec::new()));
     }
     Ok((current, rest))
 }
@@ -217,7 +206,7 @@ fn list_directive(path: &str, reason: String) -> StrategicError {
 
 /// The merge key's value of a list element, or the error naming the element.
 fn merge_key_value<'a>(
-    element: &'a Map<String, Value>,
+    element: &'a Object,
     key: &str,
     path: &str,
 ) -> Result<&'a Value, StrategicError> {
@@ -230,8 +219,8 @@ fn merge_key_value<'a>(
 /// into the object's list, then orders the result as the directive says; the patch list is consumed.
 pub(super) fn set_element_orders<S: Shape>(
     shape: Option<S>,
-    original: &mut Map<String, Value>,
-    patch: &mut Map<String, Value>,
+    original: &mut Object,
+    patch: &mut Object,
     path: &str,
 ) -> Result<(), StrategicError> {
     let keys: Vec<String> = patch
@@ -263,7 +252,12 @@ pub(super) fn set_element_orders<S: Shape>(
             merge_key,
             &child,
         )?;
-        let server_order = identities(current.iter().flatten(), merge_key, &child)?;
+        let server_order = match (&current, &patch_list, merge_key) {
+            (Some(current), Some(patch_list), Some(key)) if field.strategy == Strategy::Merge => {
+                order_left_in_place(current, patch_list, key)
+            }
+            _ => identities(current.iter().flatten(), merge_key, &child)?,
+        };
         let merged = match (current, patch_list) {
             (Some(current), None) => current,
             (None, Some(patch_list)) => clean_list(patch_list),
@@ -276,6 +270,42 @@ pub(super) fn set_element_orders<S: Shape>(
         original.insert(name, Value::Array(ordered));
     }
     Ok(())
+}
+
+/// The server order upstream orders a `$setElementOrder` list by after merging a patch list into
+/// it: upstream merges in place, so elements removed by `$patch: delete` close up and appended
+/// elements take the freed places, within the list's original length. (Only the order of elements
+/// the object had and the patch did not name depends on this.)
+fn order_left_in_place(current: &[Value], patch: &[Value], key: &str) -> Vec<Value> {
+    let deleted: Vec<&Value> = patch
+        .iter()
+        .filter(|v| directive(v) == Some("delete"))
+        .filter_map(|v| v.get(key))
+        .collect();
+    let mut order: Vec<Value> = current
+        .iter()
+        .filter_map(|v| v.get(key))
+        .filter(|id| !deleted.contains(id))
+        .cloned()
+        .collect();
+    if !patch.iter().any(|v| directive(v) == Some("replace")) {
+        for id in patch
+            .iter()
+            .filter(|v| directive(v).is_none())
+            .filter_map(|v| v.get(key))
+        {
+            if !order.contains(id) {
+                order.push(id.clone());
+            }
+        }
+    }
+    order.truncate(current.len());
+    order
+}
+
+/// The `$patch` directive of a list element.
+fn directive(element: &Value) -> Option<&str> {
+    element.get(PATCH).and_then(Value::as_str)
 }
 
 /// A value that must be a list when present.

@@ -16,6 +16,9 @@ use serde_json::{Map, Value};
 use crate::error::ApiError;
 use crate::shape::Shape;
 
+/// A JSON object.
+type Object = Map<String, Value>;
+
 /// `$patch: replace|delete` in a map or a list element.
 const PATCH: &str = "$patch";
 /// `$retainKeys: [...]`: the keys of a map that survive.
@@ -151,10 +154,10 @@ impl<S: Shape> Field<S> {
 /// Merges `patch` into `original`, both maps at `path` whose schema is `shape`.
 fn merge_map<S: Shape>(
     shape: Option<S>,
-    mut original: Map<String, Value>,
-    mut patch: Map<String, Value>,
+    mut original: Object,
+    mut patch: Object,
     path: &str,
-) -> Result<Map<String, Value>, StrategicError> {
+) -> Result<Object, StrategicError> {
     if let Some(directive) = patch.remove(PATCH) {
         return map_directive(&directive, patch, path);
     }
@@ -167,11 +170,7 @@ fn merge_map<S: Shape>(
 }
 
 /// `$patch` in a map: `replace` keeps only the patch, `delete` leaves an empty map.
-fn map_directive(
-    directive: &Value,
-    patch: Map<String, Value>,
-    path: &str,
-) -> Result<Map<String, Value>, StrategicError> {
+fn map_directive(directive: &Value, patch: Object, path: &str) -> Result<Object, StrategicError> {
     match directive.as_str() {
         Some("replace") => Ok(clean_map(patch)),
         Some("delete") => Ok(Map::new()),
@@ -184,8 +183,8 @@ fn map_directive(
 
 /// `$retainKeys`: every key the patch sets must be listed; keys of `original` not listed are dropped.
 fn retain_keys(
-    original: &mut Map<String, Value>,
-    patch: &mut Map<String, Value>,
+    original: &mut Object,
+    patch: &mut Object,
     path: &str,
 ) -> Result<(), StrategicError> {
     let Some(retained) = patch.remove(RETAIN_KEYS) else {
@@ -217,7 +216,7 @@ fn retain_keys(
 /// Merges one key of a patch map into `original`.
 fn merge_field<S: Shape>(
     shape: Option<S>,
-    original: &mut Map<String, Value>,
+    original: &mut Object,
     key: String,
     value: Value,
     path: &str,
@@ -269,8 +268,8 @@ fn merge_field<S: Shape>(
 /// A map field present in both: replaced under `patchStrategy: replace`, merged otherwise.
 fn merge_map_field<S: Shape>(
     field: &Field<S>,
-    current: Map<String, Value>,
-    patch: Map<String, Value>,
+    current: Object,
+    patch: Object,
     path: &str,
 ) -> Result<Option<Value>, StrategicError> {
     if field.strategy == Strategy::Replace {
@@ -280,7 +279,7 @@ fn merge_map_field<S: Shape>(
 }
 
 /// Inserts a patch value that has nothing to merge with, without its directives.
-fn insert_clean(map: &mut Map<String, Value>, key: String, value: Value) {
+fn insert_clean(map: &mut Object, key: String, value: Value) {
     if let Some(value) = clean(value) {
         map.insert(key, value);
     }
@@ -298,7 +297,7 @@ fn clean(value: Value) -> Option<Value> {
 }
 
 /// [`clean`] for the entries of a map.
-fn clean_map(map: Map<String, Value>) -> Map<String, Value> {
+fn clean_map(map: Object) -> Object {
     map.into_iter()
         .filter(|(key, value)| !value.is_null() && !is_directive(key))
         .filter_map(|(key, value)| clean(value).map(|v| (key, v)))

@@ -395,6 +395,41 @@ spec:
 }
 
 #[test]
+fn set_element_order_keeps_server_only_elements_before_additions_that_replace_deletions() {
+    // Upstream merges in place: the added C takes the place the deleted B freed, so the
+    // server-only X stays before it.
+    let original = r#"
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        env: [{name: A, value: "1"}, {name: B, value: "2"}, {name: X, value: injected}]
+"#;
+    let out = patch_kind(
+        "Deployment",
+        original,
+        r#"
+spec:
+  template:
+    spec:
+      containers:
+      - name: web
+        $setElementOrder/env: [{name: A}, {name: C}]
+        env: [{name: C, value: "3"}, {$patch: delete, name: B}]
+"#,
+    )
+    .unwrap();
+    let names: Vec<&str> = out["spec"]["template"]["spec"]["containers"][0]["env"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["A", "X", "C"]);
+}
+
+#[test]
 fn new_values_are_stored_without_directives_or_nulls() {
     deployment(
         "spec: {replicas: 1}",
