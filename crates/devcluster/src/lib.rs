@@ -23,6 +23,7 @@ pub mod registry;
 pub mod schema;
 pub mod selector;
 pub mod shape;
+pub mod simulator;
 pub mod ssa;
 pub mod store;
 pub mod strategic;
@@ -53,6 +54,8 @@ pub struct DevClusterConfig {
     pub token: Option<String>,
     /// How many recent events a watch can resume from; older resourceVersions get 410 Expired.
     pub event_window: usize,
+    /// Run the workload simulator with this delay before workloads settle; `None` leaves status alone.
+    pub simulate: Option<std::time::Duration>,
 }
 
 impl Default for DevClusterConfig {
@@ -62,6 +65,7 @@ impl Default for DevClusterConfig {
             data_dir: None,
             token: None,
             event_window: 20_000,
+            simulate: None,
         }
     }
 }
@@ -100,6 +104,7 @@ pub struct DevCluster {
     cluster: Arc<Cluster>,
     shutdown: Option<oneshot::Sender<()>>,
     server: tokio::task::JoinHandle<()>,
+    simulation: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl std::fmt::Debug for DevCluster {
@@ -161,6 +166,9 @@ impl DevCluster {
         let kubeconfig = kubeconfig::render(&url, config.token.as_deref());
         let client =
             kubeconfig::client(&url, config.token.as_deref()).map_err(DevClusterError::Client)?;
+        let simulation = config
+            .simulate
+            .map(|delay| tokio::spawn(simulator::run(cluster.clone(), delay)));
         Ok(DevCluster {
             url,
             kubeconfig,
@@ -168,6 +176,7 @@ impl DevCluster {
             cluster,
             shutdown: Some(shutdown),
             server,
+            simulation,
         })
     }
 
@@ -208,6 +217,9 @@ impl Drop for DevCluster {
             let _ = s.send(());
         }
         self.server.abort();
+        if let Some(simulation) = &self.simulation {
+            simulation.abort();
+        }
     }
 }
 

@@ -43,6 +43,12 @@ pub struct ServeArgs {
     /// Require this bearer token on every request (the kubeconfig carries it).
     #[arg(long, env = "DEVCLUSTER_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Run the workload simulator: workloads get the status the kubelet and controllers would write.
+    #[arg(long, env = "DEVCLUSTER_SIMULATE")]
+    simulate: bool,
+    /// How long simulated workloads take to become ready (or to fail): a number with ms, s or m.
+    #[arg(long, env = "DEVCLUSTER_SIMULATE_DELAY", default_value = "1s", value_parser = parse_delay)]
+    simulate_delay: Duration,
 }
 
 /// Runs `driftless cluster ...`.
@@ -64,6 +70,7 @@ async fn serve_cluster(args: ServeArgs) -> anyhow::Result<()> {
         listen: args.listen,
         data_dir: data_dir.clone(),
         token: args.token,
+        simulate: args.simulate.then_some(args.simulate_delay),
         ..DevClusterConfig::default()
     };
     let cluster = DevCluster::start(config)
@@ -77,6 +84,12 @@ async fn serve_cluster(args: ServeArgs) -> anyhow::Result<()> {
         Some(dir) => println!("data: {}", dir.display()),
         None => println!("data: in memory"),
     }
+    if args.simulate {
+        println!(
+            "workload simulator: on, workloads settle after {:?}",
+            args.simulate_delay
+        );
+    }
     println!(
         "try: KUBECONFIG={} kubectl get namespaces",
         args.kubeconfig.display()
@@ -85,6 +98,25 @@ async fn serve_cluster(args: ServeArgs) -> anyhow::Result<()> {
     println!("shutting down");
     cluster.stop(Duration::from_secs(2)).await;
     Ok(())
+}
+
+/// Parses a delay: a whole number with the unit `ms`, `s` or `m` (`500ms`, `1s`, `2m`).
+fn parse_delay(text: &str) -> Result<Duration, String> {
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let invalid = || format!("{text:?} is not a delay like 500ms, 1s or 2m");
+    let n: u64 = number.parse().map_err(|_| invalid())?;
+    match unit {
+        "ms" => Ok(Duration::from_millis(n)),
+        "s" => Ok(Duration::from_secs(n)),
+        "m" => n
+            .checked_mul(60)
+            .map(Duration::from_secs)
+            .ok_or_else(invalid),
+        _ => Err(invalid()),
+    }
 }
 
 /// Writes a file readable by its owner only (it may hold a token).
@@ -111,4 +143,39 @@ async fn wait_for_signal() -> anyhow::Result<()> {
     #[cfg(not(unix))]
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Debug, Parser)]
+    struct Serve {
+        #[command(flatten)]
+        args: ServeArgs,
+    }
+
+    #[test]
+    fn delays_take_a_unit() {
+        assert_eq!(parse_delay("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(parse_delay("1s"), Ok(Duration::from_secs(1)));
+        assert_eq!(parse_delay("2m"), Ok(Duration::from_secs(120)));
+        for bad in ["", "1", "s", "1h", "-1s", "1.5s"] {
+            assert!(parse_delay(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn the_simulator_is_off_unless_asked_and_settles_after_one_second_by_default() {
+        let off = Serve::try_parse_from(["serve"]).unwrap().args;
+        assert!(!off.simulate);
+        let on = Serve::try_parse_from(["serve", "--simulate"]).unwrap().args;
+        assert!(on.simulate);
+        assert_eq!(on.simulate_delay, Duration::from_secs(1));
+        let quick = Serve::try_parse_from(["serve", "--simulate", "--simulate-delay", "200ms"])
+            .unwrap()
+            .args;
+        assert_eq!(quick.simulate_delay, Duration::from_millis(200));
+    }
 }
