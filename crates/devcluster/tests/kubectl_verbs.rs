@@ -158,7 +158,18 @@ async fn client_side_apply_twice_drops_what_the_manifest_dropped() {
             .is_some_and(|c| c.contains("\"team\":\"a\""))
     );
 
-    let configured = k.ok(&["apply", "-f", &k.file("v2.yaml", WEB_V2)]).await;
+    let v2_file = k.file("v2.yaml", WEB_V2);
+    // Client-side diff: the same three-way patch as a server dry run.
+    let diff = k.run(&["diff", "-f", &v2_file]).await;
+    assert_eq!(diff.code, 1, "{}{}", diff.stdout, diff.stderr);
+    assert!(
+        diff.stdout.contains("-  minReadySeconds: 5")
+            && diff.stdout.contains("+        image: nginx:1.28"),
+        "{}",
+        diff.stdout
+    );
+    assert_eq!(k.deployment().await["spec"]["minReadySeconds"], 5);
+    let configured = k.ok(&["apply", "-f", &v2_file]).await;
     assert_eq!(configured.trim(), "deployment.apps/web configured");
     let v2 = k.deployment().await;
     assert_eq!(v2["metadata"]["labels"], json!({"app": "web"}));
@@ -188,6 +199,66 @@ async fn client_side_apply_twice_drops_what_the_manifest_dropped() {
     assert!(
         managers.iter().any(|m| m == "kubectl-client-side-apply"),
         "{managers:?}"
+    );
+}
+
+#[tokio::test]
+async fn client_side_apply_of_a_service_and_a_crd() {
+    let k = Kubectl::start().await;
+    let service = |ports: &str| {
+        format!("apiVersion: v1\nkind: Service\nmetadata: {{name: web, namespace: default}}\nspec:\n  selector: {{app: web}}\n  ports: {ports}\n")
+    };
+    k.ok(&[
+        "apply",
+        "-f",
+        &k.file(
+            "s1.yaml",
+            &service("[{name: http, port: 80}, {name: https, port: 443}]"),
+        ),
+    ])
+    .await;
+    k.ok(&[
+        "apply",
+        "-f",
+        &k.file("s2.yaml", &service("[{name: http, port: 8080}]")),
+    ])
+    .await;
+    let ports = k.json(&["get", "service", "web"]).await["spec"]["ports"].clone();
+    assert_eq!(ports, json!([{"name": "http", "port": 8080}]));
+
+    let crd = |properties: &str| {
+        format!(
+            "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {{name: widgets.example.com}}\nspec:\n  group: example.com\n  scope: Namespaced\n  names: {{plural: widgets, singular: widget, kind: Widget}}\n  versions:\n  - name: v1\n    served: true\n    storage: true\n    schema:\n      openAPIV3Schema:\n        type: object\n        properties:\n          spec: {{type: object, properties: {properties}}}\n"
+        )
+    };
+    k.ok(&[
+        "apply",
+        "-f",
+        &k.file(
+            "c1.yaml",
+            &crd("{size: {type: integer}, color: {type: string}}"),
+        ),
+    ])
+    .await;
+    let out = k
+        .ok(&[
+            "apply",
+            "-f",
+            &k.file(
+                "c2.yaml",
+                &crd("{size: {type: integer}, shape: {type: string}}"),
+            ),
+        ])
+        .await;
+    assert_eq!(
+        out.trim(),
+        "customresourcedefinition.apiextensions.k8s.io/widgets.example.com configured"
+    );
+    let applied = k.json(&["get", "crd", "widgets.example.com"]).await;
+    let spec = &applied["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["spec"];
+    assert_eq!(
+        spec["properties"],
+        json!({"size": {"type": "integer"}, "shape": {"type": "string"}})
     );
 }
 
