@@ -256,16 +256,16 @@ pub fn service_ports(cx: &Cx) -> Value {
     json!(or(&ports.join(","), "<none>"))
 }
 
-/// Whether the condition of `kind` in the list at `pointer` has status True.
-pub fn condition_true(cx: &Cx, pointer: &str, kind: &str) -> bool {
-    cx.list(pointer)
+/// Whether the object's `status.conditions` has a condition of type `kind` with status True.
+pub fn condition_true(cx: &Cx, kind: &str) -> bool {
+    cx.list("/status/conditions")
         .iter()
         .any(|c| str_of(c, "type") == kind && str_of(c, "status") == "True")
 }
 
 /// A Job's status from its conditions.
 pub fn job_status(cx: &Cx) -> Value {
-    let has = |kind: &str| condition_true(cx, "/status/conditions", kind);
+    let has = |kind: &str| condition_true(cx, kind);
     let status = if has("Complete") {
         "Complete"
     } else if has("Failed") {

@@ -110,7 +110,7 @@ fn container_reason(cx: &Cx, reason: &mut String) {
         }
     }
     if reason == "Completed" && running {
-        *reason = if condition_true(cx, "/status/conditions", "Ready") {
+        *reason = if condition_true(cx, "Ready") {
             "Running"
         } else {
             "NotReady"
@@ -156,7 +156,7 @@ pub fn readiness_gates(cx: &Cx) -> Value {
     }
     let passed = gates
         .iter()
-        .filter(|g| condition_true(cx, "/status/conditions", str_of(g, "conditionType")))
+        .filter(|g| condition_true(cx, str_of(g, "conditionType")))
         .count();
     json!(format!("{passed}/{}", gates.len()))
 }
