@@ -40,7 +40,9 @@ async fn apply_all(url: &str, n: usize) -> Duration {
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..CLIENTS {
-        let client = devcluster::kubeconfig::client(url, None).expect("client");
+        let client =
+            devcluster::kubeconfig::client(&devcluster::kubeconfig::Endpoint::plain(url), None)
+                .expect("client");
         tasks.push(tokio::spawn(async move {
             let api = configmaps(client);
             let params = PatchParams::apply("bench");
@@ -126,7 +128,11 @@ async fn watch_latency(client: &kube::Client, samples: usize) -> (Duration, Dura
 fn kubectl_apply(url: &str, n: usize) -> Option<Duration> {
     let dir = tempfile::tempdir().ok()?;
     let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, devcluster::kubeconfig::render(url, None)).ok()?;
+    std::fs::write(
+        &kubeconfig,
+        devcluster::kubeconfig::render(&devcluster::kubeconfig::Endpoint::plain(url), None),
+    )
+    .ok()?;
     let docs: Vec<String> = (0..n)
         .map(|i| {
             let mut o = configmap(200_000 + i);
@@ -196,7 +202,7 @@ fn main() {
         .build()
         .expect("runtime");
     runtime.block_on(async {
-        let client = devcluster::kubeconfig::client(&url, None).expect("client");
+        let client = devcluster::kubeconfig::client(&devcluster::kubeconfig::Endpoint::plain(&url), None).expect("client");
         let rate = |d: Duration| n as f64 / d.as_secs_f64();
 
         let create = apply_all(&url, n).await;

@@ -28,6 +28,7 @@ pub mod ssa;
 pub mod store;
 pub mod strategic;
 pub mod table;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -91,6 +92,9 @@ pub enum DevClusterError {
     /// The system namespaces could not be created.
     #[error("creating system namespaces: {0}")]
     Bootstrap(#[from] error::ApiError),
+    /// The TLS certificate for a token-protected cluster could not be set up.
+    #[error(transparent)]
+    Tls(#[from] tls::TlsError),
     /// The kube client could not be built.
     #[error("building the kube client: {0}")]
     Client(String),
@@ -98,7 +102,7 @@ pub enum DevClusterError {
 
 /// A running devcluster. Dropping it stops the server.
 pub struct DevCluster {
-    url: String,
+    endpoint: kubeconfig::Endpoint,
     kubeconfig: String,
     client: kube::Client,
     cluster: Arc<Cluster>,
@@ -110,7 +114,7 @@ pub struct DevCluster {
 impl std::fmt::Debug for DevCluster {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("DevCluster")
-            .field("url", &self.url)
+            .field("url", &self.endpoint.url)
             .finish_non_exhaustive()
     }
 }
@@ -148,29 +152,25 @@ impl DevCluster {
                 addr: config.listen,
                 source,
             })?;
-        let url = format!("http://{addr}");
+        let tls = match config.token {
+            Some(_) => Some(tls::ServerTls::generate(addr)?),
+            None => None,
+        };
+        let endpoint = kubeconfig::Endpoint {
+            url: format!("{}://{addr}", if tls.is_some() { "https" } else { "http" }),
+            ca_pem: tls.as_ref().map(|t| t.ca_pem.clone()),
+        };
         let router = api::router(api::ApiState::new(cluster.clone(), config.token.as_deref()));
         let (shutdown, stop) = oneshot::channel::<()>();
-        let server = tokio::spawn(async move {
-            // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs stall them ~40 ms.
-            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-                let _ = tcp.set_nodelay(true);
-            });
-            let serving = axum::serve(listener, router).with_graceful_shutdown(async {
-                let _ = stop.await;
-            });
-            if let Err(e) = serving.await {
-                tracing::error!(error = %e, "devcluster server stopped");
-            }
-        });
-        let kubeconfig = kubeconfig::render(&url, config.token.as_deref());
-        let client =
-            kubeconfig::client(&url, config.token.as_deref()).map_err(DevClusterError::Client)?;
+        let server = tokio::spawn(serve(listener, tls, router, stop));
+        let kubeconfig = kubeconfig::render(&endpoint, config.token.as_deref());
+        let client = kubeconfig::client(&endpoint, config.token.as_deref())
+            .map_err(DevClusterError::Client)?;
         let simulation = config
             .simulate
             .map(|delay| tokio::spawn(simulator::run(cluster.clone(), delay)));
         Ok(DevCluster {
-            url,
+            endpoint,
             kubeconfig,
             client,
             cluster,
@@ -182,7 +182,12 @@ impl DevCluster {
 
     /// The base URL, e.g. `http://127.0.0.1:6443`.
     pub fn url(&self) -> &str {
-        &self.url
+        &self.endpoint.url
+    }
+
+    /// The URL and, when serving HTTPS (with a token), the CA to trust.
+    pub fn endpoint(&self) -> &kubeconfig::Endpoint {
+        &self.endpoint
     }
 
     /// A kubeconfig (YAML) that kubectl and kube-rs use as is.
@@ -220,6 +225,37 @@ impl Drop for DevCluster {
         if let Some(simulation) = &self.simulation {
             simulation.abort();
         }
+    }
+}
+
+/// Serves the API on `listener` (HTTPS when `tls` is set) until `stop` fires.
+async fn serve(
+    listener: tokio::net::TcpListener,
+    tls: Option<tls::ServerTls>,
+    router: axum::Router,
+    stop: oneshot::Receiver<()>,
+) {
+    let stopped = async {
+        let _ = stop.await;
+    };
+    let result = match tls {
+        Some(tls) => {
+            axum::serve(tls.listener(listener), router)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
+        None => {
+            // Watch events are small writes: without TCP_NODELAY, Nagle and delayed ACKs stall them ~40 ms.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(listener, router)
+                .with_graceful_shutdown(stopped)
+                .await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(error = %e, "devcluster server stopped");
     }
 }
 

@@ -226,4 +226,27 @@ mod tests {
             Some("a")
         );
     }
+
+    /// Arbitrary selector text from the characters selectors use never panics; it parses or is refused.
+    #[test]
+    fn arbitrary_selector_text_never_panics() {
+        const ALPHABET: &[u8] = b"ab=!,() innotin.-_/x9\t";
+        let mut state: u64 = 0x2545F4914F6CDD1D;
+        let object = obj(json!({"a": "b", "x": "9"}));
+        for _ in 0..20_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let len = (state % 24) as usize;
+            let text: String = (0..len)
+                .map(|i| ALPHABET[((state >> (i % 60)) as usize + i) % ALPHABET.len()] as char)
+                .collect();
+            if let Ok(selector) = LabelSelector::parse(&text) {
+                selector.matches(&object);
+            }
+            if let Ok(selector) = FieldSelector::parse(&text) {
+                selector.matches(&object);
+            }
+        }
+    }
 }

@@ -259,3 +259,17 @@ async fn deleting_the_crd_deletes_its_objects_and_stops_serving() {
         }
     }
 }
+
+#[tokio::test]
+async fn strategic_merge_patch_of_a_custom_resource_is_unsupported_media_type() {
+    let c = cluster().await;
+    install_crd(&c, "Namespaced").await;
+    let api = widgets(&c, "v1");
+    apply(&api, "test", widget(json!(2)), false).await.unwrap();
+    let patch = Patch::Strategic(json!({"spec": {"size": 3}}));
+    let err = status_of(api.patch("w", &PatchParams::default(), &patch).await);
+    assert_eq!(
+        (err.code, err.reason.as_str()),
+        (415, "UnsupportedMediaType")
+    );
+}

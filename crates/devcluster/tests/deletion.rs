@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use kube::api::{
-    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, PostParams, Preconditions,
+    Api, DeleteParams, DynamicObject, ListParams, Patch, PatchParams, Preconditions,
     PropagationPolicy,
 };
 use serde_json::{json, Value};
@@ -38,9 +38,7 @@ async fn finalizers_hold_an_object_until_removed() {
     let api = configmaps(&c, "default");
     let mut cm = configmap("f", "default", json!({}));
     cm["metadata"]["finalizers"] = json!(["example.com/hold"]);
-    api.create(&PostParams::default(), &serde_json::from_value(cm).unwrap())
-        .await
-        .unwrap();
+    create(&api, cm).await.unwrap();
     let pending = api.delete("f", &DeleteParams::default()).await.unwrap();
     assert!(
         pending.is_left(),
@@ -62,12 +60,9 @@ async fn finalizers_hold_an_object_until_removed() {
 async fn delete_preconditions_are_checked() {
     let c = cluster().await;
     let api = configmaps(&c, "default");
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(configmap("p", "default", json!({}))).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, configmap("p", "default", json!({})))
+        .await
+        .unwrap();
     let dp = DeleteParams {
         preconditions: Some(Preconditions {
             uid: Some("not-the-uid".into()),
@@ -91,12 +86,7 @@ async fn background_deletion_collects_dependents() {
     .await
     .unwrap();
     let api = configmaps(&c, "default");
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(owned_configmap("dep", &owner)).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, owned_configmap("dep", &owner)).await.unwrap();
     deployments(&c, "default")
         .delete("own", &DeleteParams::background())
         .await
@@ -121,12 +111,7 @@ async fn foreground_deletion_removes_dependents_first() {
     let api = configmaps(&c, "default");
     let mut dep = owned_configmap("dep", &owner);
     dep["metadata"]["finalizers"] = json!(["example.com/hold"]);
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(dep).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, dep).await.unwrap();
     deployments(&c, "default")
         .delete("own", &DeleteParams::foreground())
         .await
@@ -170,12 +155,7 @@ async fn orphan_deletion_keeps_dependents_without_the_reference() {
     .await
     .unwrap();
     let api = configmaps(&c, "default");
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(owned_configmap("dep", &owner)).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, owned_configmap("dep", &owner)).await.unwrap();
     let dp = DeleteParams {
         propagation_policy: Some(PropagationPolicy::Orphan),
         ..Default::default()
@@ -195,12 +175,9 @@ async fn deleting_a_namespace_removes_its_contents_then_itself() {
     namespace(&c, "doomed").await;
     let api = configmaps(&c, "doomed");
     for i in 0..3 {
-        api.create(
-            &PostParams::default(),
-            &serde_json::from_value(configmap(&format!("c{i}"), "doomed", json!({}))).unwrap(),
-        )
-        .await
-        .unwrap();
+        create(&api, configmap(&format!("c{i}"), "doomed", json!({})))
+            .await
+            .unwrap();
     }
     let namespaces: Api<k8s_openapi::api::core::v1::Namespace> = Api::all(c.client());
     namespaces
@@ -222,20 +199,12 @@ async fn deleting_a_namespace_removes_its_contents_then_itself() {
     let held = configmaps(&c, "closing");
     let mut cm = configmap("hold", "closing", json!({}));
     cm["metadata"]["finalizers"] = json!(["example.com/hold"]);
-    held.create(&PostParams::default(), &serde_json::from_value(cm).unwrap())
-        .await
-        .unwrap();
+    create(&held, cm).await.unwrap();
     namespaces
         .delete("closing", &DeleteParams::default())
         .await
         .unwrap();
-    let err = status_of(
-        held.create(
-            &PostParams::default(),
-            &serde_json::from_value(configmap("new", "closing", json!({}))).unwrap(),
-        )
-        .await,
-    );
+    let err = status_of(create(&held, configmap("new", "closing", json!({}))).await);
     assert_eq!(err.code, 403);
     assert_eq!(
         namespaces
@@ -257,9 +226,7 @@ async fn delete_collection_honours_the_selector() {
     for (name, app) in [("a", "x"), ("b", "x"), ("c", "y")] {
         let mut cm = configmap(name, "default", json!({}));
         cm["metadata"]["labels"] = json!({"app": app});
-        api.create(&PostParams::default(), &serde_json::from_value(cm).unwrap())
-            .await
-            .unwrap();
+        create(&api, cm).await.unwrap();
     }
     api.delete_collection(
         &DeleteParams::default(),

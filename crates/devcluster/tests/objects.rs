@@ -161,9 +161,7 @@ async fn label_and_field_selectors_filter_lists() {
     for (name, tier) in [("a", "web"), ("b", "db"), ("c", "web")] {
         let mut o = configmap(name, "default", json!({}));
         o["metadata"]["labels"] = json!({"tier": tier});
-        api.create(&PostParams::default(), &serde_json::from_value(o).unwrap())
-            .await
-            .unwrap();
+        create(&api, o).await.unwrap();
     }
     let names = |l: kube::core::ObjectList<DynamicObject>| {
         l.items
@@ -204,12 +202,9 @@ async fn limit_and_continue_page_through_a_list() {
     let c = cluster().await;
     let api = configmaps(&c, "default");
     for i in 0..5 {
-        api.create(
-            &PostParams::default(),
-            &serde_json::from_value(configmap(&format!("cm-{i}"), "default", json!({}))).unwrap(),
-        )
-        .await
-        .unwrap();
+        create(&api, configmap(&format!("cm-{i}"), "default", json!({})))
+            .await
+            .unwrap();
     }
     let first = api.list(&ListParams::default().limit(2)).await.unwrap();
     assert_eq!(first.items.len(), 2);
@@ -298,12 +293,9 @@ async fn invalid_names_are_refused() {
 async fn json_and_merge_patches_apply() {
     let c = cluster().await;
     let api = configmaps(&c, "default");
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(configmap("p", "default", json!({"a": "1"}))).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, configmap("p", "default", json!({"a": "1"})))
+        .await
+        .unwrap();
     api.patch(
         "p",
         &PatchParams::default(),

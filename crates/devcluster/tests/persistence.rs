@@ -69,12 +69,9 @@ async fn watch_from_before_a_restart_is_expired() {
             )
             .await
             .unwrap();
-        api.create(
-            &PostParams::default(),
-            &serde_json::from_value(configmap("b", "default", json!({}))).unwrap(),
-        )
-        .await
-        .unwrap();
+        create(&api, configmap("b", "default", json!({})))
+            .await
+            .unwrap();
         rv(&o)
     };
     let c = DevCluster::start(durable(dir.path())).await.unwrap();

@@ -183,17 +183,3 @@ async fn malformed_and_mismatched_bodies_get_clear_4xx() {
     assert_eq!(code, 200);
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
-
-#[tokio::test]
-async fn strategic_merge_patch_on_custom_resources_is_unsupported_media_type() {
-    let c = cluster().await;
-    let (code, _, _) = raw(
-        &c,
-        "PATCH",
-        "/api/v1/namespaces/default/configmaps/x",
-        "application/strategic-merge-patch+json",
-        "{}",
-    )
-    .await;
-    assert_eq!(code, 415);
-}

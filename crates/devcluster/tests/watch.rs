@@ -145,12 +145,9 @@ async fn a_no_op_write_emits_no_event() {
 async fn label_selector_transitions_become_added_and_deleted() {
     let c = cluster().await;
     let api = configmaps(&c, "default");
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(configmap("s", "default", json!({}))).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, configmap("s", "default", json!({})))
+        .await
+        .unwrap();
     let start = api
         .list(&Default::default())
         .await
@@ -235,12 +232,9 @@ async fn too_old_resource_version_gets_410_expired_event() {
     let c = devcluster::DevCluster::start(config).await.unwrap();
     let api = configmaps(&c, "default");
     for i in 0..30 {
-        api.create(
-            &PostParams::default(),
-            &serde_json::from_value(configmap(&format!("c{i}"), "default", json!({}))).unwrap(),
-        )
-        .await
-        .unwrap();
+        create(&api, configmap(&format!("c{i}"), "default", json!({})))
+            .await
+            .unwrap();
     }
     let (status, lines) =
         raw_lines(c.url(), "watch=true&resourceVersion=2&timeoutSeconds=1", 1).await;
@@ -262,12 +256,9 @@ async fn streaming_list_ends_initial_events_with_a_bookmark() {
     let c = cluster().await;
     let api = configmaps(&c, "default");
     for name in ["x", "y"] {
-        api.create(
-            &PostParams::default(),
-            &serde_json::from_value(configmap(name, "default", json!({}))).unwrap(),
-        )
-        .await
-        .unwrap();
+        create(&api, configmap(name, "default", json!({})))
+            .await
+            .unwrap();
     }
     let (status, lines) = raw_lines(c.url(), "watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&timeoutSeconds=1", 3).await;
     assert_eq!(status, 200);
@@ -294,12 +285,9 @@ async fn kube_runtime_watcher_tracks_objects() {
     let mut objects = watcher(api.clone(), watcher::Config::default())
         .applied_objects()
         .boxed();
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(configmap("rt", "default", json!({}))).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, configmap("rt", "default", json!({})))
+        .await
+        .unwrap();
     let seen = tokio::time::timeout(Duration::from_secs(5), async {
         while let Some(o) = objects.try_next().await.unwrap() {
             if o.metadata.name.as_deref() == Some("rt") {
@@ -317,12 +305,9 @@ async fn kube_runtime_watcher_tracks_objects() {
 async fn streaming_list_watcher_works() {
     let c = cluster().await;
     let api = configmaps(&c, "default");
-    api.create(
-        &PostParams::default(),
-        &serde_json::from_value(configmap("pre", "default", json!({}))).unwrap(),
-    )
-    .await
-    .unwrap();
+    create(&api, configmap("pre", "default", json!({})))
+        .await
+        .unwrap();
     let config = watcher::Config::default().streaming_lists();
     let mut objects = watcher(api.clone(), config).applied_objects().boxed();
     let first = tokio::time::timeout(Duration::from_secs(5), objects.try_next())

@@ -114,7 +114,8 @@ async fn serve(
             .ok_or_else(|| ApiError::no_route(&g)),
         (Target::Collection { rt, namespace }, Method::GET) => {
             if params::flag(q, "watch") {
-                return watch::serve(state.cluster.clone(), rt, namespace, q).await;
+                let table = table_options(q, headers)?;
+                return watch::serve(state.cluster.clone(), rt, namespace, q, table).await;
             }
             let page = cluster.list(&rt, namespace.as_deref(), &list_options(q)?)?;
             let mut metadata = json!({"resourceVersion": page.resource_version.to_string()});

@@ -19,6 +19,7 @@ use crate::cluster::{meta_str, Cluster, ListOptions};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{Event, EventType};
 use crate::registry::ResourceType;
+use crate::table::{self, TableOptions};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
 const BOOKMARK_EVERY: Duration = Duration::from_secs(30);
@@ -37,6 +38,7 @@ pub async fn serve(
     rt: Arc<ResourceType>,
     namespace: Option<String>,
     q: &params::Query,
+    table: Option<TableOptions>,
 ) -> ApiResult<Response> {
     let filter = list_options(q)?;
     let start = start_of(q)?;
@@ -48,6 +50,7 @@ pub async fn serve(
     let bookmarks = flag(q, "allowWatchBookmarks");
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let watcher = Watcher {
+        table,
         rt,
         namespace,
         filter,
@@ -142,6 +145,8 @@ fn start_of(q: &params::Query) -> ApiResult<Start> {
 }
 
 struct Watcher {
+    /// Render objects as Table rows (`kubectl get -w` asks for them) instead of plain objects.
+    table: Option<TableOptions>,
     rt: Arc<ResourceType>,
     namespace: Option<String>,
     filter: ListOptions,
@@ -150,6 +155,20 @@ struct Watcher {
 }
 
 impl Watcher {
+    /// The object as this watcher receives it: a one-row Table, or the object at the served version.
+    fn render(&self, object: &Arc<Value>) -> Value {
+        match &self.table {
+            Some(options) => {
+                let options = TableOptions {
+                    now: jiff::Timestamp::now(),
+                    ..*options
+                };
+                table::object(&self.rt, object, &options)
+            }
+            None => served(object, &self.rt),
+        }
+    }
+
     fn matches(&self, object: &Value) -> bool {
         self.filter.labels.matches(object) && self.filter.fields.matches(object)
     }
@@ -182,7 +201,7 @@ impl Watcher {
         match self.translate(event) {
             Some(kind) => self
                 .tx
-                .send(line(kind.as_str(), &served(&event.object, &self.rt)))
+                .send(line(kind.as_str(), &self.render(&event.object)))
                 .await
                 .is_ok(),
             None => true,
@@ -211,7 +230,7 @@ impl Watcher {
         for object in initial {
             if self
                 .tx
-                .send(line("ADDED", &served(&object, &self.rt)))
+                .send(line("ADDED", &self.render(&object)))
                 .await
                 .is_err()
             {

@@ -22,6 +22,12 @@ pub async fn namespace(c: &DevCluster, name: &str) {
         .expect("namespace created");
 }
 
+/// Creates `object` (a JSON manifest) through `api`.
+pub async fn create(api: &Api<DynamicObject>, object: Value) -> Result<DynamicObject, kube::Error> {
+    let object: DynamicObject = serde_json::from_value(object).expect("a valid manifest");
+    api.create(&PostParams::default(), &object).await
+}
+
 /// Server-side applies `object` as `manager`.
 pub async fn apply(
     api: &Api<DynamicObject>,

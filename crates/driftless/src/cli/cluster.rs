@@ -40,7 +40,7 @@ pub struct ServeArgs {
         default_value = "devcluster.kubeconfig"
     )]
     kubeconfig: PathBuf,
-    /// Require this bearer token on every request (the kubeconfig carries it).
+    /// Require this bearer token on every request and serve HTTPS with a generated CA (the kubeconfig carries both).
     #[arg(long, env = "DEVCLUSTER_TOKEN", hide_env_values = true)]
     token: Option<String>,
     /// Run the workload simulator: workloads get the status the kubelet and controllers would write.
