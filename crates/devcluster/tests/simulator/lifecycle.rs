@@ -1,0 +1,95 @@
+//! How the simulator writes: off by default, generation untouched, settled objects left alone, restarts.
+
+use std::time::Duration;
+
+use devcluster::{simulator, DevCluster, DevClusterConfig};
+
+use super::{api, common, create, int, simulated, wait_until, DELAY};
+
+#[tokio::test]
+async fn status_writes_leave_the_generation_alone_and_a_settled_object_is_not_written_again() {
+    let c = simulated().await;
+    common::namespace(&c, "apps").await;
+    let deploys = api(&c, "apps", "Deployment");
+    let name = create(&deploys, common::deployment("web", "apps", 1, "nginx")).await;
+    let settled = wait_until(&deploys, &name, "available", |d| {
+        int(d, "/status/availableReplicas") == 1
+    })
+    .await;
+    assert_eq!(int(&settled, "/metadata/generation"), 1);
+    assert_eq!(int(&settled, "/status/observedGeneration"), 1);
+    tokio::time::sleep(DELAY * 3).await;
+    let later = deploys.get(&name).await.unwrap();
+    assert_eq!(
+        later.metadata.resource_version.as_deref(),
+        settled["metadata"]["resourceVersion"].as_str(),
+        "a settled object is not written again"
+    );
+}
+
+#[tokio::test]
+#[ignore = "the write path keeps the stored managedFields on a server-side apply to /status, dropping the \
+            applier's entry; un-ignore once store_object keeps them"]
+async fn simulated_status_is_owned_by_the_simulator_field_manager() {
+    let c = simulated().await;
+    common::namespace(&c, "apps").await;
+    let deploys = api(&c, "apps", "Deployment");
+    let name = create(&deploys, common::deployment("web", "apps", 1, "nginx")).await;
+    let settled = wait_until(&deploys, &name, "available", |d| {
+        int(d, "/status/availableReplicas") == 1
+    })
+    .await;
+    let entries = settled["metadata"]["managedFields"].as_array().unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["manager"] == simulator::FIELD_MANAGER
+                && e["subresource"] == "status"
+                && e["operation"] == "Apply"),
+        "{entries:#?}"
+    );
+}
+
+#[tokio::test]
+async fn without_simulate_status_stays_empty() {
+    let c = common::cluster().await;
+    common::namespace(&c, "apps").await;
+    let deploys = api(&c, "apps", "Deployment");
+    let name = create(&deploys, common::deployment("web", "apps", 1, "nginx")).await;
+    tokio::time::sleep(DELAY * 3).await;
+    let d = serde_json::to_value(deploys.get(&name).await.unwrap()).unwrap();
+    assert!(d["status"].is_null(), "{d:#}");
+}
+
+#[tokio::test]
+async fn objects_stored_before_the_simulator_started_are_settled() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = DevClusterConfig {
+        data_dir: Some(dir.path().to_path_buf()),
+        ..DevClusterConfig::default()
+    };
+    let plain = DevCluster::start(config.clone()).await.unwrap();
+    common::namespace(&plain, "apps").await;
+    create(
+        &api(&plain, "apps", "Deployment"),
+        common::deployment("web", "apps", 1, "nginx"),
+    )
+    .await;
+    plain.stop(Duration::from_secs(1)).await;
+
+    let c = DevCluster::start(DevClusterConfig {
+        simulate: Some(DELAY),
+        ..config
+    })
+    .await
+    .unwrap();
+    wait_until(&api(&c, "apps", "Deployment"), "web", "available", |d| {
+        int(d, "/status/availableReplicas") == 1
+    })
+    .await;
+}
+
+#[test]
+fn the_default_delay_is_one_second() {
+    assert_eq!(simulator::DEFAULT_DELAY, Duration::from_secs(1));
+}
