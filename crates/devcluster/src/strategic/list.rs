@@ -233,8 +233,9 @@ pub(super) fn set_element_orders<S: Shape>(
             path: path.to_string(),
             reason,
         };
-        let name = key[SET_ELEMENT_ORDER.len()..]
-            .strip_prefix('/')
+        let name = key
+            .strip_prefix(SET_ELEMENT_ORDER)
+            .and_then(|rest| rest.strip_prefix('/'))
             .ok_or_else(|| error(format!("{key:?} does not name a field")))?
             .to_string();
         let order = as_list(patch.remove(&key), &key)
@@ -317,14 +318,17 @@ fn as_list(value: Option<Value>, name: &str) -> Result<Option<Vec<Value>>, Strin
     }
 }
 
-/// The patch list (without its `$patch` elements) must follow the order of `$setElementOrder`
-/// (given as identities) and name no element the order leaves out.
+/// The patch list (without its `$patch` elements) must follow the order of a non-empty
+/// `$setElementOrder` (given as identities) and name no element the order leaves out.
 fn check_order(
     patch: &[Value],
     order: &[Value],
     key: Option<&str>,
     path: &str,
 ) -> Result<(), StrategicError> {
+    if order.is_empty() {
+        return Ok(());
+    }
     let merging = patch.iter().filter(|v| v.get(PATCH).is_none());
     let patch_ids = identities(merging, key, path)?;
     let mut remaining = order.iter();
