@@ -3,7 +3,9 @@
 use kube::api::{Patch, PatchParams};
 use serde_json::json;
 
-use super::{api, common, create, has_condition, int, simulated, wait_until, watch, workload};
+use super::{
+    api, common, create, has_condition, int, simulated, wait_until, watch, workload, DELAY,
+};
 
 #[tokio::test]
 async fn deployment_is_observed_then_available_and_rolls_out_a_new_template() {
@@ -237,4 +239,51 @@ async fn statefulset_rollout_moves_the_current_revision_after_the_delay() {
     })
     .await;
     assert_eq!(int(&done, "/status/updatedReplicas"), 2);
+}
+
+#[tokio::test]
+async fn fail_images_keep_replicasets_statefulsets_and_daemonsets_unready() {
+    let c = simulated().await;
+    common::namespace(&c, "apps").await;
+    let mut set = workload("StatefulSet", "db", "apps", "postgres:fail");
+    set["spec"]["serviceName"] = "db".into();
+    let mut daemon = workload("DaemonSet", "agent", "apps", "fluentd:fail");
+    daemon["spec"].as_object_mut().unwrap().remove("replicas");
+    let cases = [
+        (
+            "ReplicaSet",
+            workload("ReplicaSet", "rs", "apps", "nginx:fail"),
+            "/status/readyReplicas",
+        ),
+        ("StatefulSet", set, "/status/readyReplicas"),
+        ("DaemonSet", daemon, "/status/numberReady"),
+    ];
+    let mut apis = Vec::new();
+    for (kind, manifest, _) in &cases {
+        let api = api(&c, "apps", kind);
+        let name = create(&api, manifest.clone()).await;
+        apis.push((api, name));
+    }
+    tokio::time::sleep(DELAY * 3).await;
+    for ((api, name), (kind, _, ready)) in apis.iter().zip(&cases) {
+        let object = serde_json::to_value(api.get(name).await.unwrap()).unwrap();
+        assert_eq!(int(&object, "/status/observedGeneration"), 1, "{kind}");
+        assert_eq!(int(&object, ready), 0, "{kind}: {object:#}");
+    }
+}
+
+#[tokio::test]
+async fn paused_deployment_reports_deployment_paused() {
+    let c = simulated().await;
+    common::namespace(&c, "apps").await;
+    let deploys = api(&c, "apps", "Deployment");
+    let mut manifest = common::deployment("web", "apps", 2, "nginx");
+    manifest["spec"]["paused"] = true.into();
+    let name = create(&deploys, manifest).await;
+    let paused = wait_until(&deploys, &name, "paused", |d| {
+        has_condition(d, "Progressing", "Unknown", "DeploymentPaused")
+    })
+    .await;
+    assert_eq!(int(&paused, "/status/observedGeneration"), 1);
+    assert_eq!(int(&paused, "/status/availableReplicas"), 0);
 }

@@ -80,6 +80,16 @@ async fn claims_bind_and_services_and_ingresses_get_addresses() {
         }))
         .await;
     }
+    create(&services, json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "peers", "namespace": "net"},
+        "spec": {"clusterIP": "None", "selector": {"app": "db"}, "ports": [{"port": 5432}]}
+    }))
+    .await;
+    create(&services, json!({
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "upstream", "namespace": "net"},
+        "spec": {"type": "ExternalName", "externalName": "example.com"}
+    }))
+    .await;
     let ingresses = api(&c, "net", "Ingress");
     create(&ingresses, json!({
         "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "metadata": {"name": "web", "namespace": "net"},
@@ -111,11 +121,17 @@ async fn claims_bind_and_services_and_ingresses_get_addresses() {
     assert_ne!(ips[0], ips[1]);
     assert_eq!(back["spec"]["clusterIPs"], json!([ips[1]]));
     tokio::time::sleep(DELAY * 2).await;
-    let back = serde_json::to_value(services.get("back").await.unwrap()).unwrap();
+    let get = |name: &'static str| {
+        let services = services.clone();
+        async move { serde_json::to_value(services.get(name).await.unwrap()).unwrap() }
+    };
+    let back = get("back").await;
     assert!(
         back["status"]["loadBalancer"]["ingress"].is_null(),
         "only LoadBalancer Services get one"
     );
+    assert_eq!(get("peers").await["spec"]["clusterIP"], "None");
+    assert!(get("upstream").await["spec"]["clusterIP"].is_null());
 
     let ing = wait_until(&ingresses, "web", "load balancer", |i| {
         !i["status"]["loadBalancer"]["ingress"].is_null()
