@@ -115,15 +115,14 @@ impl Seen<'_> {
     }
 }
 
-/// Whether every field of `want` is in `have` with the same value (lists element by element).
+/// Whether every field of `want` is in `have` with the same value; every element of a wanted list must be
+/// covered by an element of the list `have` holds (which may hold more: another writer's conditions).
 pub(crate) fn covers(have: &Value, want: &Value) -> bool {
     match (have, want) {
         (Value::Object(h), Value::Object(w)) => w
             .iter()
             .all(|(k, wv)| h.get(k).is_some_and(|hv| covers(hv, wv))),
-        (Value::Array(h), Value::Array(w)) => {
-            h.len() == w.len() && h.iter().zip(w).all(|(hv, wv)| covers(hv, wv))
-        }
+        (Value::Array(h), Value::Array(w)) => w.iter().all(|wv| h.iter().any(|hv| covers(hv, wv))),
         _ => have == want,
     }
 }
@@ -202,10 +201,11 @@ mod tests {
     }
 
     #[test]
-    fn covers_compares_lists_element_by_element() {
-        let have = json!({"a": 1, "l": [{"t": "x", "s": 1}], "b": 2});
+    fn covers_wants_every_field_and_every_list_element() {
+        let have = json!({"a": 1, "l": [{"t": "x", "s": 1}, {"t": "other"}], "b": 2});
         assert!(covers(&have, &json!({"a": 1, "l": [{"t": "x"}]})));
         assert!(!covers(&have, &json!({"l": [{"t": "x"}, {"t": "y"}]})));
+        assert!(!covers(&have, &json!({"l": [{"t": "x", "s": 2}]})));
         assert!(!covers(&have, &json!({"c": 1})));
     }
 

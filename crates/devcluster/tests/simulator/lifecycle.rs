@@ -3,8 +3,10 @@
 use std::time::Duration;
 
 use devcluster::{simulator, DevCluster, DevClusterConfig};
+use kube::api::{Patch, PatchParams};
+use serde_json::json;
 
-use super::{api, common, create, int, simulated, wait_until, DELAY};
+use super::{api, common, create, has_condition, int, simulated, wait_until, DELAY};
 
 #[tokio::test]
 async fn status_writes_leave_the_generation_alone_and_a_settled_object_is_not_written_again() {
@@ -25,6 +27,35 @@ async fn status_writes_leave_the_generation_alone_and_a_settled_object_is_not_wr
         settled["metadata"]["resourceVersion"].as_str(),
         "a settled object is not written again"
     );
+}
+
+#[tokio::test]
+async fn a_condition_another_writer_adds_is_kept_and_does_not_restart_the_rollout() {
+    let c = simulated().await;
+    common::namespace(&c, "apps").await;
+    let deploys = api(&c, "apps", "Deployment");
+    let name = create(&deploys, common::deployment("web", "apps", 1, "nginx")).await;
+    wait_until(&deploys, &name, "available", |d| {
+        int(d, "/status/availableReplicas") == 1
+    })
+    .await;
+    let custom = json!({"type": "Audited", "status": "True", "reason": "Checked"});
+    let add: json_patch::Patch = serde_json::from_value(
+        json!([{"op": "add", "path": "/status/conditions/-", "value": custom}]),
+    )
+    .unwrap();
+    let written = deploys
+        .patch_status(&name, &PatchParams::default(), &Patch::<()>::Json(add))
+        .await
+        .unwrap();
+    tokio::time::sleep(DELAY * 3).await;
+    let later = serde_json::to_value(deploys.get(&name).await.unwrap()).unwrap();
+    assert_eq!(
+        later["metadata"]["resourceVersion"].as_str(),
+        written.metadata.resource_version.as_deref(),
+        "{later:#}"
+    );
+    assert!(has_condition(&later, "Audited", "True", "Checked"));
 }
 
 #[tokio::test]
