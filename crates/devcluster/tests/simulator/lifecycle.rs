@@ -124,3 +124,27 @@ async fn objects_stored_before_the_simulator_started_are_settled() {
 fn the_default_delay_is_one_second() {
     assert_eq!(simulator::DEFAULT_DELAY, Duration::from_secs(1));
 }
+
+#[tokio::test]
+async fn a_burst_settles_even_when_the_simulator_falls_behind_the_event_stream() {
+    let c = DevCluster::start(DevClusterConfig {
+        simulate: Some(DELAY),
+        event_window: 16,
+        ..DevClusterConfig::default()
+    })
+    .await
+    .unwrap();
+    common::namespace(&c, "apps").await;
+    let deploys = api(&c, "apps", "Deployment");
+    let names: Vec<String> = (0..60).map(|i| format!("web-{i}")).collect();
+    let creates = names
+        .iter()
+        .map(|n| create(&deploys, common::deployment(n, "apps", 1, "nginx")));
+    futures::future::join_all(creates).await;
+    for name in &names {
+        wait_until(&deploys, name, "available", |d| {
+            int(d, "/status/availableReplicas") == 1
+        })
+        .await;
+    }
+}
