@@ -1,6 +1,5 @@
 //! The order of a merged list, as upstream computes it: elements named by the patch (or by
-//! `$setElementOrder`) in that order, the others in the order they had, the two interleaved so that
-//! both relative orders hold.
+//! `$setElementOrder`) in that order, the others in the order they had, the two interleaved.
 
 use serde_json::Value;
 
@@ -25,8 +24,9 @@ pub(super) fn identities<'a>(
 }
 
 /// Orders `merged`: the elements whose identity is in `patch_ids` follow that order, the others
-/// follow `server_ids`, and each of the latter goes before the first patch element that came after
-/// it in `server_ids`.
+/// follow `server_ids`; an element of the latter goes before a patch element only when both are in
+/// `server_ids` and it comes first there, so elements new to the object precede the remaining
+/// server-only ones (upstream's rule).
 pub(super) fn reorder(
     merged: Vec<Value>,
     patch_ids: &[Value],
