@@ -1,0 +1,67 @@
+//! Namespaces: delete everything in a terminating namespace, then release the namespace.
+
+use std::sync::Arc;
+
+use serde_json::{json, Value};
+
+use super::*;
+
+/// Deletes everything in a terminating namespace; once it is empty, releases the namespace.
+pub(super) fn terminate_namespace(tx: &mut Tx<'_>, namespace: &str) -> ApiResult<()> {
+    let namespaced: Vec<Arc<ResourceType>> = tx
+        .state
+        .registry
+        .all()
+        .filter(|rt| rt.namespaced && rt.storage)
+        .cloned()
+        .collect();
+    let mut remaining = false;
+    for rt in namespaced {
+        let objects: Vec<Arc<Value>> = tx
+            .state
+            .store
+            .list(&rt.resource_key(), Some(namespace), None)
+            .map(|(_, o)| o.clone())
+            .collect();
+        for object in objects {
+            delete_object(tx, &rt, namespace, object, None);
+        }
+        remaining |= tx
+            .state
+            .store
+            .list(&rt.resource_key(), Some(namespace), None)
+            .next()
+            .is_some();
+    }
+    if remaining {
+        return Ok(());
+    }
+    let Some(ns_type) = tx.state.registry.storage_type(&namespace_resource()) else {
+        return Ok(());
+    };
+    let Some(current) = tx
+        .state
+        .store
+        .get(&object_key(&ns_type, "", namespace))
+        .cloned()
+    else {
+        return Ok(());
+    };
+    let mut finalized = current.as_ref().clone();
+    if let Some(spec) = finalized.get_mut("spec").and_then(Value::as_object_mut) {
+        spec.insert("finalizers".into(), json!([]));
+    }
+    if finalized != *current {
+        store_object(
+            tx,
+            &ns_type,
+            "",
+            Some(current),
+            finalized,
+            &internal(NAMESPACE_MANAGER),
+            Subresource::Main,
+            false,
+        )?;
+    }
+    Ok(())
+}
