@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::path::{add_finalizer, existing, is_finalized};
 use super::read::{object_key, ListOptions};
-use super::write::{add_finalizer, existing, is_finalized};
 use super::{meta_str, now_rfc3339, set_resource_version, Cluster, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;

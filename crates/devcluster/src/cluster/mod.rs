@@ -4,15 +4,17 @@
 
 mod admit;
 mod delete;
+mod path;
 mod read;
 mod scale;
 mod write;
 
 pub(crate) use delete::delete_object;
 pub use delete::{DeleteOptions, Deleted, Propagation, FOREGROUND_FINALIZER, ORPHAN_FINALIZER};
+pub(crate) use path::store_object;
 pub(crate) use read::object_key;
 pub use read::{ListOptions, ListPage};
-pub(crate) use write::{apply_patch, store_object};
+pub(crate) use write::apply_patch;
 pub use write::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
 
 use std::sync::{Arc, Mutex};

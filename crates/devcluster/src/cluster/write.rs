@@ -3,11 +3,12 @@
 
 use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use super::admit::{check_namespace, conform_to_url, validate};
+use super::admit::{check_namespace, conform_to_url};
+use super::path::{check_precondition, existing, restrict_to_subresource, store_object};
 use super::read::object_key;
-use super::{meta_str, now_rfc3339, set_resource_version, Cluster, Tx};
+use super::{meta_str, now_rfc3339, Cluster, Tx};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceType;
 use crate::ssa::{self, SsaError};
@@ -35,7 +36,7 @@ pub enum Subresource {
 }
 
 impl Subresource {
-    fn managed_fields_name(self) -> Option<&'static str> {
+    pub(super) fn managed_fields_name(self) -> Option<&'static str> {
         match self {
             Subresource::Main => None,
             Subresource::Status => Some("status"),
@@ -221,7 +222,7 @@ impl Cluster {
             if let Some(live) = &live {
                 check_precondition(rt, name, live, &config)?;
             }
-            restrict_to_subresource(rt, sub, &mut config, None);
+            restrict_to_subresource(rt, sub, &mut config, None, &[]);
             let mut warnings = prune_config(tx, rt, &mut config, opts)?;
             let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
             let merged = ssa::apply(
@@ -241,278 +242,6 @@ impl Cluster {
         })
         .await
     }
-}
-
-/// The one path every change of an object takes: subresource rules, admission, ownership, versioning,
-/// no-op detection, finalization, then the store.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn store_object(
-    tx: &mut Tx<'_>,
-    rt: &ResourceType,
-    namespace: &str,
-    old: Option<Arc<Value>>,
-    mut new: Value,
-    opts: &WriteOptions,
-    sub: Subresource,
-    ownership_tracked: bool,
-) -> ApiResult<Written> {
-    let name = meta_str(&new, "name").unwrap_or_default().to_string();
-    restrict_to_subresource(rt, sub, &mut new, old.as_deref());
-    if old.is_none() {
-        check_namespace(tx.state, rt, namespace)?;
-        apply_create_defaults(rt, &mut new);
-    }
-    let warnings = validate(tx.state, rt, &mut new, opts.field_validation)?;
-    let now = now_rfc3339();
-    if !ownership_tracked {
-        let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
-        ssa::track_update(
-            shape,
-            old.as_deref(),
-            &mut new,
-            &opts.field_manager,
-            sub.managed_fields_name(),
-            &now,
-        )
-        .map_err(|e| ssa_error(rt, &name, e))?;
-    }
-    stamp(&mut new, old.as_deref(), &now);
-    if let Some(old) = &old {
-        if **old == new {
-            return Ok(Written {
-                object: old.clone(),
-                created: false,
-                warnings,
-            });
-        }
-    }
-    let key = object_key(rt, namespace, &name);
-    if is_finalized(&new) {
-        let gone = tx.remove(key, new);
-        return Ok(Written {
-            object: gone,
-            created: false,
-            warnings,
-        });
-    }
-    if !tx.dry_run() {
-        let rv = tx.next_rv();
-        set_resource_version(&mut new, rv);
-    }
-    let created = old.is_none();
-    let object = tx.put(rt, key, new, old);
-    Ok(Written {
-        object,
-        created,
-        warnings,
-    })
-}
-
-/// The stored object, or 404.
-pub(crate) fn existing(
-    tx: &Tx<'_>,
-    rt: &ResourceType,
-    namespace: &str,
-    name: &str,
-) -> ApiResult<Arc<Value>> {
-    tx.state
-        .store
-        .get(&object_key(rt, namespace, name))
-        .cloned()
-        .ok_or_else(|| ApiError::not_found(&rt.group, &rt.plural, name))
-}
-
-/// A write that names a resourceVersion must name the current one.
-fn check_precondition(rt: &ResourceType, name: &str, old: &Value, new: &Value) -> ApiResult<()> {
-    match (meta_str(new, "resourceVersion"), meta_str(old, "resourceVersion")) {
-        (Some(want), Some(have)) if !want.is_empty() && want != have => Err(ApiError::conflict(format!(
-            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-            qualified_plural(rt)
-        ))
-        .about(&rt.group, &rt.plural, name)),
-        _ => Ok(()),
-    }
-}
-
-fn qualified_plural(rt: &ResourceType) -> String {
-    if rt.group.is_empty() {
-        rt.plural.clone()
-    } else {
-        format!("{}.{}", rt.plural, rt.group)
-    }
-}
-
-/// With a status subresource, the main endpoint keeps the stored status and /status keeps everything else.
-fn restrict_to_subresource(
-    rt: &ResourceType,
-    sub: Subresource,
-    new: &mut Value,
-    old: Option<&Value>,
-) {
-    if !rt.status {
-        return;
-    }
-    let Some(map) = new.as_object_mut() else {
-        return;
-    };
-    match sub {
-        Subresource::Main => match old.and_then(|o| o.get("status")) {
-            Some(status) => {
-                map.insert("status".into(), status.clone());
-            }
-            None => {
-                map.remove("status");
-            }
-        },
-        Subresource::Status => {
-            let status = map.remove("status");
-            match old {
-                Some(old) => {
-                    let mut base = old.clone();
-                    if let (Some(base_map), Some(meta)) =
-                        (base.as_object_mut(), map.get("metadata"))
-                    {
-                        // Status writes may carry a resourceVersion precondition; nothing else of metadata.
-                        if let Some(rv) = meta.get("resourceVersion") {
-                            if let Some(m) =
-                                base_map.get_mut("metadata").and_then(Value::as_object_mut)
-                            {
-                                m.insert("resourceVersion".into(), rv.clone());
-                            }
-                        }
-                        match status {
-                            Some(s) => base_map.insert("status".into(), s),
-                            None => base_map.remove("status"),
-                        };
-                    }
-                    *new = base;
-                }
-                None => {
-                    map.retain(|k, _| k == "apiVersion" || k == "kind" || k == "metadata");
-                    if let Some(s) = status {
-                        map.insert("status".into(), s);
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// Defaults kube-apiserver sets on creation of some kinds.
-fn apply_create_defaults(rt: &ResourceType, object: &mut Value) {
-    let Some(map) = object.as_object_mut() else {
-        return;
-    };
-    match (rt.group.as_str(), rt.kind.as_str()) {
-        ("", "Namespace") => {
-            let spec = map
-                .entry("spec")
-                .or_insert_with(|| Value::Object(Map::new()));
-            if let Some(spec) = spec.as_object_mut() {
-                spec.entry("finalizers")
-                    .or_insert_with(|| serde_json::json!(["kubernetes"]));
-            }
-            map.insert("status".into(), serde_json::json!({"phase": "Active"}));
-        }
-        ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            add_finalizer(object, crate::controllers::CRD_CLEANUP_FINALIZER);
-        }
-        _ => {}
-    }
-}
-
-/// Adds a finalizer to metadata.finalizers unless present.
-pub(crate) fn add_finalizer(object: &mut Value, finalizer: &str) {
-    let Some(meta) = object.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    let list = meta
-        .entry("finalizers")
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if let Some(list) = list.as_array_mut() {
-        if !list.iter().any(|f| f.as_str() == Some(finalizer)) {
-            list.push(Value::String(finalizer.to_string()));
-        }
-    }
-}
-
-/// Sets uid, creationTimestamp and generation (bumped only when something besides metadata and status changed);
-/// keeps fields clients may not change.
-fn stamp(new: &mut Value, old: Option<&Value>, now: &str) {
-    let spec_changed = old.is_none_or(|o| !same_spec(o, new));
-    let Some(meta) = new.get_mut("metadata").and_then(Value::as_object_mut) else {
-        return;
-    };
-    match old.and_then(|o| o.get("metadata")) {
-        Some(old_meta) => {
-            for field in [
-                "uid",
-                "creationTimestamp",
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "resourceVersion",
-            ] {
-                match old_meta.get(field) {
-                    Some(v) => meta.insert(field.into(), v.clone()),
-                    None => meta.remove(field),
-                };
-            }
-            let generation = old_meta
-                .get("generation")
-                .and_then(Value::as_i64)
-                .unwrap_or(1);
-            meta.insert(
-                "generation".into(),
-                (generation + i64::from(spec_changed)).into(),
-            );
-        }
-        None => {
-            meta.insert(
-                "uid".into(),
-                Value::String(uuid::Uuid::new_v4().to_string()),
-            );
-            meta.insert("creationTimestamp".into(), Value::String(now.to_string()));
-            meta.insert("generation".into(), 1.into());
-            for field in [
-                "deletionTimestamp",
-                "deletionGracePeriodSeconds",
-                "resourceVersion",
-            ] {
-                meta.remove(field);
-            }
-        }
-    }
-    meta.remove("selfLink");
-}
-
-/// Whether two objects are equal outside metadata and status.
-fn same_spec(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| -> Map<String, Value> {
-        v.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter(|(k, _)| *k != "metadata" && *k != "status")
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    strip(a) == strip(b)
-}
-
-/// An object being deleted whose finalizers are all gone is removed.
-/// A namespace also waits for its `spec.finalizers` (the namespace controller empties them).
-pub(crate) fn is_finalized(object: &Value) -> bool {
-    let empty = |pointer: &str| {
-        object
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .is_none_or(|f| f.is_empty())
-    };
-    object.pointer("/metadata/deletionTimestamp").is_some()
-        && empty("/metadata/finalizers")
-        && (object.get("kind").and_then(Value::as_str) != Some("Namespace")
-            || empty("/spec/finalizers"))
 }
 
 fn assign_generated_name(body: &mut Value) -> ApiResult<()> {
@@ -624,7 +353,7 @@ fn prune_config(
     }
 }
 
-fn ssa_error(rt: &ResourceType, name: &str, e: SsaError) -> ApiError {
+pub(super) fn ssa_error(rt: &ResourceType, name: &str, e: SsaError) -> ApiError {
     match e {
         SsaError::Conflicts(conflicts) => {
             let causes = conflicts

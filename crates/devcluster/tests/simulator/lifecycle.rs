@@ -59,8 +59,6 @@ async fn a_condition_another_writer_adds_is_kept_and_does_not_restart_the_rollou
 }
 
 #[tokio::test]
-#[ignore = "the write path keeps the stored managedFields on a server-side apply to /status, dropping the \
-            applier's entry; un-ignore once store_object keeps them"]
 async fn simulated_status_is_owned_by_the_simulator_field_manager() {
     let c = simulated().await;
     common::namespace(&c, "apps").await;
