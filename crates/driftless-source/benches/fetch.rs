@@ -177,6 +177,23 @@ fn load_average() -> String {
         .join(" ")
 }
 
+/// User + system CPU time of this process and its waited-for children (git clone, or the git
+/// commands the source runs), which other load on the machine disturbs far less than wall time.
+/// The git daemon's work is not included (its children are not ours).
+fn cpu_time() -> Duration {
+    use nix::sys::resource::{getrusage, UsageWho};
+    [UsageWho::RUSAGE_SELF, UsageWho::RUSAGE_CHILDREN]
+        .into_iter()
+        .filter_map(|who| getrusage(who).ok())
+        .map(|usage| {
+            let (user, system) = (usage.user_time(), usage.system_time());
+            let micros =
+                (user.tv_sec() + system.tv_sec()) * 1_000_000 + user.tv_usec() + system.tv_usec();
+            Duration::from_micros(u64::try_from(micros).unwrap_or(0))
+        })
+        .sum()
+}
+
 fn fastest(samples: &[Duration]) -> Duration {
     samples.iter().copied().min().unwrap_or_default()
 }
@@ -235,15 +252,19 @@ fn main() {
         .unwrap();
 
     let (mut clone_times, mut source_times) = (Vec::new(), Vec::new());
+    let (mut clone_cpu, mut source_cpu) = (Vec::new(), Vec::new());
     for run in 0..runs {
+        let cpu = cpu_time();
         clone_times.push(git_clone_depth_1(
             &url,
             &work.path().join(format!("clone-{run}")),
         ));
+        clone_cpu.push(cpu_time() - cpu);
         let source = open_source(&work.path().join(format!("cache-{run}")));
-        let started = Instant::now();
+        let (started, cpu) = (Instant::now(), cpu_time());
         let (_, artifact) = runtime.block_on(source.fetch(&repo, "main")).unwrap();
         source_times.push(started.elapsed());
+        source_cpu.push(cpu_time() - cpu);
         assert!(artifact.path().join(file_path(files - 1)).exists());
     }
 
@@ -347,6 +368,13 @@ fn main() {
         ms(best_clone),
         ms(best_ours),
         best_ours.as_secs_f64() / best_clone.as_secs_f64()
+    );
+    let (clone_cpu, source_cpu) = (median(clone_cpu), median(source_cpu));
+    println!(
+        "| client CPU (user+sys, this process and its git children), median: git clone / driftless / ratio | {} / {} / {:.2} |",
+        ms(clone_cpu),
+        ms(source_cpu),
+        source_cpu.as_secs_f64() / clone_cpu.as_secs_f64()
     );
     let (git_update, our_update) = (median(git_updates.clone()), median(source_updates.clone()));
     println!("| new commit (10 files changed): `git fetch --depth 1` + `git reset --hard` in a clone (median of {runs}) | {} |", ms(git_update));
