@@ -1,76 +1,11 @@
 //! kubectl as a real client of devcluster: the everyday verbs a GitOps user runs against a cluster.
 //! These tests need `kubectl` on PATH and fail (not skip) without it.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
-use devcluster::{DevCluster, DevClusterConfig};
-use serde_json::Value;
+mod common;
 
-struct Kubectl {
-    cluster: DevCluster,
-    kubeconfig: PathBuf,
-    dir: tempfile::TempDir,
-}
-
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Kubectl {
-    async fn start() -> Kubectl {
-        let cluster = DevCluster::start(DevClusterConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, cluster.kubeconfig()).unwrap();
-        Kubectl {
-            cluster,
-            kubeconfig,
-            dir,
-        }
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        let out = tokio::process::Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.dir.path())
-            .output()
-            .await
-            .expect("kubectl must be installed to run these tests");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-        }
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert_eq!(
-            out.code, 0,
-            "kubectl {args:?} failed:\n{}\n{}",
-            out.stdout, out.stderr
-        );
-        out.stdout
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.display().to_string()
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&all).await).unwrap()
-    }
-}
+use common::kubectl::Kubectl;
 
 const APP: &str = r#"apiVersion: apps/v1
 kind: Deployment
@@ -180,8 +115,8 @@ async fn get_watch_sees_a_change_made_by_another_client() {
     let k = Kubectl::start().await;
     k.ok(&["create", "configmap", "watched", "--from-literal=a=1"])
         .await;
-    let mut watch = tokio::process::Command::new("kubectl")
-        .args([
+    let mut watch = k
+        .command(&[
             "get",
             "configmap",
             "watched",
@@ -190,8 +125,6 @@ async fn get_watch_sees_a_change_made_by_another_client() {
             "jsonpath={.data.a}{\"\\n\"}",
             "--request-timeout=10s",
         ])
-        .env("KUBECONFIG", &k.kubeconfig)
-        .env("HOME", k.dir.path())
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()

@@ -2,54 +2,18 @@
 //! kube-apiserver: server-side Tables with the upstream columns. These tests need `kubectl` on PATH and fail (not
 //! skip) without it.
 
-use std::path::PathBuf;
+mod common;
 
-use devcluster::{DevCluster, DevClusterConfig};
+use common::kubectl::Kubectl;
 use regex::Regex;
 
-struct Kubectl {
-    cluster: DevCluster,
-    kubeconfig: PathBuf,
-    dir: tempfile::TempDir,
+/// What these tests do on top of the common harness.
+trait Printing {
+    async fn apply(&self, manifest: &str);
+    async fn get(&self, args: &[&str]) -> Vec<Vec<String>>;
 }
 
-impl Kubectl {
-    async fn start() -> Kubectl {
-        let cluster = DevCluster::start(DevClusterConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, cluster.kubeconfig()).unwrap();
-        Kubectl {
-            cluster,
-            kubeconfig,
-            dir,
-        }
-    }
-
-    /// Runs kubectl; returns (exit code, stdout, stderr).
-    async fn run(&self, args: &[&str]) -> (i32, String, String) {
-        let out = tokio::process::Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.dir.path())
-            .output()
-            .await
-            .expect("kubectl must be installed to run these tests");
-        (
-            out.status.code().unwrap_or(-1),
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        )
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let (code, stdout, stderr) = self.run(args).await;
-        assert_eq!(code, 0, "kubectl {args:?} failed:\n{stdout}\n{stderr}");
-        stdout
-    }
-
+impl Printing for Kubectl {
     async fn apply(&self, manifest: &str) {
         let path = self.dir.path().join("manifest.yaml");
         std::fs::write(&path, manifest).unwrap();
@@ -230,7 +194,11 @@ async fn configmaps_count_their_data_and_all_namespaces_adds_the_namespace() {
             &["shop", "settings", "2", "<age>"],
         ],
     );
-    let (code, stdout, stderr) = k.run(&["get", "deployments", "-n", "empty"]).await;
+    let common::kubectl::Output {
+        code,
+        stdout,
+        stderr,
+    } = k.run(&["get", "deployments", "-n", "empty"]).await;
     assert_eq!((code, stdout.as_str()), (0, ""));
     assert_eq!(stderr.trim(), "No resources found in empty namespace.");
 }

@@ -3,80 +3,18 @@
 //! plus `label --overwrite`. These tests need `kubectl` on PATH and fail (not skip) without it.
 
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
 
-use devcluster::{DevCluster, DevClusterConfig};
+mod common;
+
+use common::kubectl::Kubectl;
 use serde_json::{json, Value};
 
-struct Kubectl {
-    _cluster: DevCluster,
-    kubeconfig: PathBuf,
-    dir: tempfile::TempDir,
+/// Fixtures these tests share on top of the common harness.
+trait Fixtures {
+    async fn deployment(&self) -> Value;
 }
 
-struct Output {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Kubectl {
-    async fn start() -> Kubectl {
-        let cluster = DevCluster::start(DevClusterConfig::default())
-            .await
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let kubeconfig = dir.path().join("kubeconfig");
-        std::fs::write(&kubeconfig, cluster.kubeconfig()).unwrap();
-        Kubectl {
-            _cluster: cluster,
-            kubeconfig,
-            dir,
-        }
-    }
-
-    async fn run_with(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
-        let out = tokio::process::Command::new("kubectl")
-            .args(args)
-            .env("KUBECONFIG", &self.kubeconfig)
-            .env("HOME", self.dir.path())
-            .envs(env.iter().copied())
-            .output()
-            .await
-            .expect("kubectl must be installed to run these tests");
-        Output {
-            code: out.status.code().unwrap_or(-1),
-            stdout: String::from_utf8_lossy(&out.stdout).to_string(),
-            stderr: String::from_utf8_lossy(&out.stderr).to_string(),
-        }
-    }
-
-    async fn run(&self, args: &[&str]) -> Output {
-        self.run_with(args, &[]).await
-    }
-
-    async fn ok(&self, args: &[&str]) -> String {
-        let out = self.run(args).await;
-        assert_eq!(
-            out.code, 0,
-            "kubectl {args:?} failed:\n{}\n{}",
-            out.stdout, out.stderr
-        );
-        out.stdout
-    }
-
-    fn file(&self, name: &str, contents: &str) -> String {
-        let path = self.dir.path().join(name);
-        std::fs::write(&path, contents).unwrap();
-        path.display().to_string()
-    }
-
-    async fn json(&self, args: &[&str]) -> Value {
-        let mut all = args.to_vec();
-        all.extend(["-o", "json"]);
-        serde_json::from_str(&self.ok(&all).await).unwrap()
-    }
-
+impl Fixtures for Kubectl {
     async fn deployment(&self) -> Value {
         self.json(&["get", "deployment", "web"]).await
     }

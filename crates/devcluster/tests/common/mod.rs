@@ -1,6 +1,8 @@
 //! Shared fixtures of the devcluster integration tests.
 #![allow(dead_code)]
 
+pub mod kubectl;
+
 use devcluster::{DevCluster, DevClusterConfig};
 use kube::api::{Api, DynamicObject, Patch, PatchParams, PostParams};
 use kube::discovery::ApiResource;

@@ -1,78 +1,55 @@
 //! kubectl as the client: `kubectl rollout status` against simulated Deployments.
 
-use devcluster::DevCluster;
+use devcluster::DevClusterConfig;
 
-use super::{api, common, create, simulated};
+use super::{api, common, create, DELAY};
+use common::kubectl::Kubectl;
 
-/// Runs kubectl against `c` and returns (exit code, stdout + stderr).
-async fn kubectl(c: &DevCluster, dir: &tempfile::TempDir, args: &[&str]) -> (i32, String) {
-    let kubeconfig = dir.path().join("kubeconfig");
-    std::fs::write(&kubeconfig, c.kubeconfig()).unwrap();
-    let out = tokio::process::Command::new("kubectl")
-        .args(args)
-        .env("KUBECONFIG", &kubeconfig)
-        .env("HOME", dir.path())
-        .output()
-        .await
-        .expect("kubectl must be installed to run these tests");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.code().unwrap_or(-1), text)
+/// kubectl against a simulated devcluster holding one Deployment `web` in namespace `apps` with `image`.
+async fn with_deployment(replicas: i64, image: &str) -> Kubectl {
+    let k = Kubectl::start_with(DevClusterConfig {
+        simulate: Some(DELAY),
+        ..DevClusterConfig::default()
+    })
+    .await;
+    common::namespace(&k.cluster, "apps").await;
+    create(
+        &api(&k.cluster, "apps", "Deployment"),
+        common::deployment("web", "apps", replicas, image),
+    )
+    .await;
+    k
 }
+
+const ROLLOUT_STATUS: &[&str] = &[
+    "rollout",
+    "status",
+    "deployment/web",
+    "-n",
+    "apps",
+    "--timeout=20s",
+];
 
 #[tokio::test]
 async fn kubectl_rollout_status_completes() {
-    let c = simulated().await;
-    let dir = tempfile::tempdir().unwrap();
-    common::namespace(&c, "apps").await;
-    create(
-        &api(&c, "apps", "Deployment"),
-        common::deployment("web", "apps", 3, "nginx"),
-    )
-    .await;
-    let (code, out) = kubectl(
-        &c,
-        &dir,
-        &[
-            "rollout",
-            "status",
-            "deployment/web",
-            "-n",
-            "apps",
-            "--timeout=20s",
-        ],
-    )
-    .await;
-    assert_eq!(code, 0, "{out}");
-    assert!(out.contains("successfully rolled out"), "{out}");
+    let k = with_deployment(3, "nginx").await;
+    let out = k.run(ROLLOUT_STATUS).await;
+    assert_eq!(out.code, 0, "{}{}", out.stdout, out.stderr);
+    assert!(
+        out.stdout.contains("successfully rolled out"),
+        "{}",
+        out.stdout
+    );
 }
 
 #[tokio::test]
 async fn kubectl_rollout_status_reports_a_fail_image() {
-    let c = simulated().await;
-    let dir = tempfile::tempdir().unwrap();
-    common::namespace(&c, "apps").await;
-    create(
-        &api(&c, "apps", "Deployment"),
-        common::deployment("web", "apps", 1, "nginx:fail"),
-    )
-    .await;
-    let (code, out) = kubectl(
-        &c,
-        &dir,
-        &[
-            "rollout",
-            "status",
-            "deployment/web",
-            "-n",
-            "apps",
-            "--timeout=20s",
-        ],
-    )
-    .await;
-    assert_ne!(code, 0, "{out}");
-    assert!(out.contains("exceeded its progress deadline"), "{out}");
+    let k = with_deployment(1, "nginx:fail").await;
+    let out = k.run(ROLLOUT_STATUS).await;
+    assert_ne!(out.code, 0, "{}", out.stdout);
+    assert!(
+        out.stderr.contains("exceeded its progress deadline"),
+        "{}",
+        out.stderr
+    );
 }
