@@ -18,13 +18,13 @@ fn widget_crd(scope: &str) -> Value {
             "group": "example.com", "scope": scope,
             "names": {"plural": "widgets", "singular": "widget", "kind": "Widget", "shortNames": ["wd"]},
             "versions": [
-                {"name": "v1", "served": true, "storage": true, "subresources": {"status": {}},
+                {"name": "v1", "served": true, "storage": true, "subresources": {"status": {}, "scale": {"specReplicasPath": ".spec.size", "statusReplicasPath": ".status.count"}},
                  "schema": {"openAPIV3Schema": {"type": "object", "properties": {
                     "spec": {"type": "object", "required": ["size"], "properties": {
                         "size": {"type": "integer", "minimum": 1, "maximum": 10},
                         "color": {"type": "string", "enum": ["red", "blue"]},
                         "free": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}},
-                    "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}}}}}},
+                    "status": {"type": "object", "properties": {"ready": {"type": "boolean"}, "count": {"type": "integer"}}}}}}},
                 {"name": "v1beta1", "served": true, "storage": false,
                  "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": true}}}
             ]
@@ -272,4 +272,24 @@ async fn strategic_merge_patch_of_a_custom_resource_is_unsupported_media_type() 
         (err.code, err.reason.as_str()),
         (415, "UnsupportedMediaType")
     );
+}
+
+#[tokio::test]
+async fn scale_subresource_of_a_custom_resource_uses_its_declared_paths() {
+    let c = cluster().await;
+    install_crd(&c, "Namespaced").await;
+    let api = widgets(&c, "v1");
+    apply(&api, "test", widget(json!(2)), false).await.unwrap();
+    assert_eq!(
+        api.get_scale("w").await.unwrap().spec.unwrap().replicas,
+        Some(2)
+    );
+    api.patch_scale(
+        "w",
+        &PatchParams::default(),
+        &Patch::Merge(json!({"spec": {"replicas": 7}})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(api.get("w").await.unwrap().data["spec"]["size"], 7);
 }
