@@ -24,10 +24,10 @@ enum ClusterCommand {
 /// Flags of `driftless cluster serve`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
-    /// Address to listen on (plain HTTP).
+    /// Address to listen on (plain HTTP; HTTPS with --token).
     #[arg(long, env = "DEVCLUSTER_LISTEN", default_value = "127.0.0.1:6443")]
     listen: SocketAddr,
-    /// Directory of the durable store (created if missing).
+    /// Directory of the durable store, created if missing [default: .devcluster].
     #[arg(long, env = "DEVCLUSTER_DATA", conflicts_with = "in_memory")]
     data: Option<PathBuf>,
     /// Keep everything in memory (lost on exit).
