@@ -30,6 +30,37 @@ fn keygen(path: &Path, passphrase: &str) {
     assert!(status.success(), "ssh-keygen failed");
 }
 
+impl Drop for Sshd {
+    /// Ends the per-connection sshd processes too (they outlive the listener), so that shared
+    /// client connections (`ControlMaster`) close with the test instead of idling on.
+    fn drop(&mut self) {
+        let listener = self._child.0.id();
+        for pid in children_of(listener) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+    }
+}
+
+/// Process ids whose parent is `parent`, read from /proc.
+fn children_of(parent: u32) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let pid: i32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            let after_name = &stat[stat.rfind(')')? + 2..];
+            let ppid: u32 = after_name.split(' ').nth(1)?.parse().ok()?;
+            (ppid == parent).then_some(pid)
+        })
+        .collect()
+}
+
 impl Sshd {
     /// Starts sshd; the client key is protected by `passphrase` (empty for none).
     pub fn start(passphrase: &str) -> Self {
