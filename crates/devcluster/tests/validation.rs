@@ -183,3 +183,18 @@ async fn malformed_and_mismatched_bodies_get_clear_4xx() {
     assert_eq!(code, 200);
     assert_eq!(list["items"].as_array().unwrap().len(), 0);
 }
+
+#[tokio::test]
+async fn secret_values_never_appear_in_errors() {
+    let c = cluster().await;
+    let secrets = kube::Api::<kube::api::DynamicObject>::namespaced_with(
+        c.client(),
+        "default",
+        &resource("", "v1", "Secret", "secrets"),
+    );
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"}, "data": {"password": "hunter2-not-base64!"}});
+    let err = status_of(apply(&secrets, "t", secret, false).await);
+    assert_eq!(err.code, 400);
+    assert!(!err.message.contains("hunter2"), "{}", err.message);
+    assert!(err.message.contains("data[password]"), "{}", err.message);
+}

@@ -133,7 +133,10 @@ pub(crate) fn validate(
                 FieldValidation::Ignore => {}
             }
         }
-        let schema_errors = schema.validate(object);
+        let mut schema_errors = schema.validate(object);
+        if rt.group.is_empty() && rt.kind == "Secret" {
+            redact_secret_values(object, &mut schema_errors);
+        }
         if schema.is_builtin() {
             if let Some(e) = schema_errors
                 .iter()
@@ -165,4 +168,19 @@ pub(crate) fn invalid(rt: &ResourceType, name: &str, errors: &[FieldError]) -> A
         })
         .collect();
     ApiError::invalid(&rt.group, &rt.kind, name, causes)
+}
+
+/// Secret values never appear in errors: every value of `data` and `stringData` quoted in a message is replaced.
+fn redact_secret_values(secret: &Value, errors: &mut [FieldError]) {
+    let values: Vec<String> = ["data", "stringData"]
+        .iter()
+        .filter_map(|field| secret.get(*field).and_then(Value::as_object))
+        .flat_map(|map| map.values())
+        .map(Value::to_string)
+        .collect();
+    for error in errors.iter_mut() {
+        for value in &values {
+            error.message = error.message.replace(value.as_str(), "\"[redacted]\"");
+        }
+    }
 }
