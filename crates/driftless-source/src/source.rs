@@ -68,6 +68,9 @@ pub struct SourceConfig {
     pub limits: Limits,
     /// Artifacts are evicted least-recently-used once they add up to more than this (default 4 GiB).
     pub cache_budget_bytes: u64,
+    /// A repository's mirror is repacked into one pack once a fetch leaves more packs than this
+    /// (each fetch adds one; default 32).
+    pub mirror_pack_limit: usize,
 }
 
 impl SourceConfig {
@@ -81,6 +84,7 @@ impl SourceConfig {
                 max_files: 100_000,
             },
             cache_budget_bytes: 4 << 30,
+            mirror_pack_limit: 32,
         }
     }
 }
@@ -293,9 +297,9 @@ impl Source {
         let started = Instant::now();
         let (cache, limits, repo_name) =
             (self.cache.clone(), self.config.limits, repo.url.to_string());
-        let (repo_id, commit) = (repo_id.to_string(), commit.clone());
+        let (repo_id, commit, source) = (repo_id.to_string(), commit.clone(), mirror.clone());
         let artifact = tokio::task::spawn_blocking(move || {
-            write_artifact(&cache, &mirror, &repo_id, &repo_name, &commit, limits)
+            write_artifact(&cache, &source, &repo_id, &repo_name, &commit, limits)
         })
         .await
         .map_err(|_| SourceError::TaskFailed {
@@ -303,7 +307,34 @@ impl Source {
         })??;
         self.stats.checkouts.fetch_add(1, Ordering::Relaxed);
         tracing::info!(repo = %repo.url, revision = %artifact.commit(), bytes = artifact.bytes(), duration_ms = started.elapsed().as_millis() as u64, "artifact written");
+        self.compact_mirror(&mirror).await;
         Ok(artifact)
+    }
+
+    /// Repacks the mirror into one pack once it holds more than `mirror_pack_limit` packs.
+    /// Objects that only older commits needed are dropped (they are fetched again should such a
+    /// commit be checked out again); the newest commit stays reachable from
+    /// `refs/driftless/last`, so the next checkout can still hard-link from it. A failure is
+    /// logged, not returned: the artifact is already published.
+    async fn compact_mirror(&self, mirror: &Path) {
+        if count_packs(mirror) <= self.config.mirror_pack_limit {
+            return;
+        }
+        let mut cmd = tokio::process::Command::from(local_command(mirror));
+        cmd.args(["repack", "-a", "-d", "-q"])
+            .stdout(std::process::Stdio::null());
+        match cmd.output().await {
+            Ok(output) if output.status.success() => {
+                tracing::debug!(mirror = %mirror.display(), "repacked mirror")
+            }
+            Ok(output) => {
+                let detail = String::from_utf8_lossy(&output.stderr).trim().to_string();
+                tracing::warn!(mirror = %mirror.display(), detail, "repacking the mirror failed")
+            }
+            Err(error) => {
+                tracing::warn!(mirror = %mirror.display(), %error, "running git repack failed")
+            }
+        }
     }
 
     async fn ensure_mirror(&self, repo: &Repository) -> Result<PathBuf, SourceError> {
@@ -414,6 +445,17 @@ fn remove_stale_locks(mirror: &Path) {
             tracing::warn!(path = %path.display(), "removed stale lock left by an interrupted git");
         }
     }
+}
+
+/// How many packs the mirror's object store holds.
+fn count_packs(mirror: &Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(mirror.join("objects/pack")) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .filter(|e| e.path().extension().is_some_and(|ext| ext == "pack"))
+        .count()
 }
 
 /// Checks the mirror for `commit` and its root tree without touching the network.

@@ -108,3 +108,41 @@ async fn unchanged_files_are_shared_with_the_previous_artifact() {
         .mode();
     assert_eq!(mode & 0o777, 0o555, "executable bit kept, read-only");
 }
+
+#[tokio::test]
+async fn mirror_is_repacked_past_the_pack_limit_and_keeps_working() {
+    let upstream = Upstream::new();
+    let url = format!("file://{}", upstream.path().display());
+    let (source, dir) = source_with(|c| c.mirror_pack_limit = 2);
+    let repo = open_repo(&url);
+    let packs = || {
+        let pack_dir = dir.path().join(format!(
+            "cache/mirrors/{}.git/objects/pack",
+            repo.url().id()
+        ));
+        std::fs::read_dir(pack_dir)
+            .unwrap()
+            .flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "pack"))
+            .count()
+    };
+    let mut most = 0;
+    for n in 0..5 {
+        upstream.commit(&[(&format!("f{n}.yaml"), "x: 1\n")], "next");
+        let (_, artifact) = source.fetch(&repo, "main").await.unwrap();
+        assert_eq!(read(&artifact, &format!("f{n}.yaml")), "x: 1\n");
+        most = most.max(packs());
+    }
+    assert!(
+        most <= 2,
+        "at most the limit of packs stays after a fetch, saw {most}"
+    );
+    upstream.commit(&[("last.yaml", "y: 2\n")], "last");
+    let (_, artifact) = source.fetch(&repo, "main").await.unwrap();
+    assert_eq!(
+        read(&artifact, "f0.yaml"),
+        "x: 1\n",
+        "history the repack dropped is not needed"
+    );
+    assert_eq!(read(&artifact, "last.yaml"), "y: 2\n");
+}
