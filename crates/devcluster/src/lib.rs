@@ -29,6 +29,7 @@ pub mod store;
 pub mod strategic;
 pub mod table;
 pub mod tls;
+pub mod yaml;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -184,7 +184,7 @@ pub fn decode_body(headers: &HeaderMap, body: &[u8]) -> ApiResult<serde_json::Va
         "application/yaml" => {
             let text = std::str::from_utf8(body)
                 .map_err(|_| ApiError::bad_request("the request body is not UTF-8"))?;
-            serde_saphyr::from_str(text).map_err(|e| {
+            crate::yaml::parse(text).map_err(|e| {
                 ApiError::bad_request(format!("the request body is not valid YAML: {e}"))
             })
         }

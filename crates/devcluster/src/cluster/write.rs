@@ -317,7 +317,7 @@ fn parse_apply_body(body: &[u8]) -> ApiResult<Value> {
     let parsed: Result<Value, String> = if trimmed.starts_with('{') {
         serde_json::from_str(text).map_err(|e| e.to_string())
     } else {
-        serde_saphyr::from_str(text).map_err(|e| e.to_string())
+        crate::yaml::parse(text)
     };
     let config = parsed.map_err(|e| ApiError::bad_request(format!("error decoding YAML: {e}")))?;
     if !config.is_object() {
