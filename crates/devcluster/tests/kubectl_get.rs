@@ -239,7 +239,7 @@ async fn services_show_type_addresses_and_ports() {
             &[
                 "web",
                 "ClusterIP",
-                "<none>",
+                "10.96.0.10",
                 "<none>",
                 "80/TCP,53/UDP",
                 "<age>",

@@ -7,6 +7,7 @@ mod delete;
 mod path;
 mod read;
 mod scale;
+mod service_ip;
 mod write;
 
 pub(crate) use delete::delete_object;

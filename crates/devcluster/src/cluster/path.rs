@@ -37,6 +37,9 @@ pub(crate) fn store_object(
         check_namespace(tx.state, rt, namespace)?;
         apply_create_defaults(rt, &mut new);
     }
+    if rt.group.is_empty() && rt.kind == "Service" {
+        super::service_ip::settle(&tx.state.store, old.as_deref(), &mut new);
+    }
     let warnings = validate(tx.state, rt, &mut new, opts.field_validation)?;
     let now = now_rfc3339();
     if !ownership_tracked {

@@ -4,8 +4,7 @@
 //! It follows committed events. When an object of a simulated kind changes and its settled state is not yet
 //! written, it writes the observed stage at once (pods created, not ready) and, after the delay, the settled
 //! one (ready, complete, bound, or failed). Writes are server-side applies with the field manager
-//! [`FIELD_MANAGER`] through `/status` (a Service's cluster IP, which lives in its spec, through the main
-//! resource). The rules per kind are documented in the crate's README ("Workload simulator").
+//! [`FIELD_MANAGER`] through `/status`. The rules per kind are documented in the crate's README ("Workload simulator").
 
 mod apps;
 mod batch;
@@ -40,15 +39,6 @@ pub enum SimulatorError {
     /// Applying the simulated status failed.
     #[error("applying the simulated status of {object}")]
     ApplyStatus {
-        /// `kind namespace/name`.
-        object: String,
-        /// The refusal.
-        #[source]
-        source: ApiError,
-    },
-    /// Applying the simulated spec fields (a Service's cluster IP) failed.
-    #[error("applying the simulated spec of {object}")]
-    ApplySpec {
         /// `kind namespace/name`.
         object: String,
         /// The refusal.
@@ -90,10 +80,6 @@ fn rule_for(resource: &ResourceKey) -> Option<&'static Rule> {
         .find(|r| r.group == resource.group && r.plural == resource.plural)
 }
 
-/// The parts of an object the simulator writes, and the subresource each goes through.
-const PARTS: [(&str, Subresource); 2] =
-    [("spec", Subresource::Main), ("status", Subresource::Status)];
-
 /// Runs the simulator until the cluster's event hub closes: settles what exists, then follows changes.
 pub async fn run(cluster: Arc<Cluster>, delay: Duration) {
     let mut events = cluster.hub.subscribe();
@@ -134,7 +120,7 @@ struct Plan {
     generation: i64,
     /// Whether the object already holds all of it.
     covered: bool,
-    /// `{"spec": ..., "status": ...}`: the fields to apply.
+    /// `{"status": ...}`: the fields to apply.
     fragment: Value,
 }
 
@@ -257,7 +243,6 @@ impl Simulator {
                 object,
                 stage,
                 now: &now,
-                state,
             };
             let fragment = (rule.desired)(&seen);
             Some(Plan {
@@ -275,7 +260,7 @@ impl Simulator {
         }
     }
 
-    /// Applies each part of `fragment` through its subresource.
+    /// Applies the status of `fragment` through `/status`.
     async fn apply(&self, key: &ObjectKey, fragment: &Value) -> Result<(), SimulatorError> {
         let Some(rt) = self
             .cluster
@@ -289,40 +274,34 @@ impl Simulator {
             field_validation: FieldValidation::Strict,
             ..WriteOptions::default()
         };
-        for (part, sub) in PARTS {
-            let Some(value) = fragment.get(part) else {
-                continue;
-            };
-            let mut metadata = Map::new();
-            metadata.insert("name".into(), key.name.clone().into());
-            if !key.namespace.is_empty() {
-                metadata.insert("namespace".into(), key.namespace.clone().into());
-            }
-            let mut body = Map::new();
-            body.insert("apiVersion".into(), rt.api_version().into());
-            body.insert("kind".into(), rt.kind.clone().into());
-            body.insert("metadata".into(), Value::Object(metadata));
-            body.insert(part.into(), value.clone());
-            let body = Value::Object(body).to_string();
-            let written = self
-                .cluster
-                .patch(
-                    &rt,
-                    &key.namespace,
-                    &key.name,
-                    (PatchKind::Apply, body.as_bytes()),
-                    sub,
-                    &options,
-                )
-                .await;
-            if let Err(source) = written {
-                let object = format!("{} {}/{}", rt.kind, key.namespace, key.name);
-                return Err(match sub {
-                    Subresource::Main => SimulatorError::ApplySpec { object, source },
-                    Subresource::Status => SimulatorError::ApplyStatus { object, source },
-                });
-            }
+        let Some(status) = fragment.get("status") else {
+            return Ok(());
+        };
+        let mut metadata = Map::new();
+        metadata.insert("name".into(), key.name.clone().into());
+        if !key.namespace.is_empty() {
+            metadata.insert("namespace".into(), key.namespace.clone().into());
         }
-        Ok(())
+        let mut body = Map::new();
+        body.insert("apiVersion".into(), rt.api_version().into());
+        body.insert("kind".into(), rt.kind.clone().into());
+        body.insert("metadata".into(), Value::Object(metadata));
+        body.insert("status".into(), status.clone());
+        let body = Value::Object(body).to_string();
+        self.cluster
+            .patch(
+                &rt,
+                &key.namespace,
+                &key.name,
+                (PatchKind::Apply, body.as_bytes()),
+                Subresource::Status,
+                &options,
+            )
+            .await
+            .map(|_| ())
+            .map_err(|source| SimulatorError::ApplyStatus {
+                object: format!("{} {}/{}", rt.kind, key.namespace, key.name),
+                source,
+            })
     }
 }

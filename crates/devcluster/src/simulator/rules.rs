@@ -3,8 +3,6 @@
 
 use serde_json::{Map, Value};
 
-use crate::cluster::State;
-
 /// How far the simulated controllers have got with the current spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Stage {
@@ -14,7 +12,7 @@ pub(crate) enum Stage {
     Settled,
 }
 
-/// One object as a rule sees it, with the stage to describe and the cluster around it.
+/// One object as a rule sees it, with the stage to describe.
 pub(crate) struct Seen<'a> {
     /// The stored object.
     pub object: &'a Value,
@@ -22,8 +20,6 @@ pub(crate) struct Seen<'a> {
     pub stage: Stage,
     /// The time new timestamps get.
     pub now: &'a str,
-    /// The cluster (to find which addresses are taken).
-    pub state: &'a State,
 }
 
 /// A condition a rule wants: type, status ("True", "False", "Unknown"), reason and message.
