@@ -20,6 +20,7 @@ use serde_json::Value;
 
 use crate::cluster::Cluster;
 use crate::error::ApiError;
+use crate::registry::ResourceType;
 
 /// What the HTTP layer needs.
 #[derive(Debug, Clone)]
@@ -154,4 +155,14 @@ pub(crate) fn bytes_response(code: StatusCode, body: Vec<u8>) -> Response {
         HeaderValue::from_static("application/json"),
     );
     response
+}
+
+/// The object as served at `rt`'s version (conversion strategy None: only apiVersion changes).
+pub(crate) fn served(object: &Arc<Value>, rt: &ResourceType) -> Value {
+    let mut out = object.as_ref().clone();
+    let api_version = rt.api_version();
+    if out.get("apiVersion").and_then(Value::as_str) != Some(api_version.as_str()) {
+        out["apiVersion"] = Value::String(api_version);
+    }
+    out
 }

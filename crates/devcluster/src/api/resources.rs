@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{json, Value};
 
 use super::params::{self, decode_body, delete_options, list_options, patch_kind, write_options};
-use super::{bytes_response, discovery, json_response, watch, ApiState, MAX_BODY_BYTES};
+use super::{bytes_response, discovery, json_response, served, watch, ApiState, MAX_BODY_BYTES};
 use crate::cluster::{apply_patch, Deleted, PatchKind, Subresource, Written};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
@@ -417,16 +417,6 @@ fn list_response(rt: &ResourceType, metadata: &Value, items: &[Arc<Value>]) -> R
     }
     body.extend_from_slice(b"]}");
     bytes_response(StatusCode::OK, body)
-}
-
-/// The object as served at `rt`'s version (conversion strategy None: only apiVersion changes).
-pub(crate) fn served(object: &Arc<Value>, rt: &ResourceType) -> Value {
-    let mut out = object.as_ref().clone();
-    let api_version = rt.api_version();
-    if out.get("apiVersion").and_then(Value::as_str) != Some(api_version.as_str()) {
-        out["apiVersion"] = Value::String(api_version);
-    }
-    out
 }
 
 fn written_response(written: &Written, rt: &ResourceType, created_code: StatusCode) -> Response {

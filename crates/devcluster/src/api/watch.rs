@@ -14,7 +14,7 @@ use tokio::sync::{broadcast, mpsc};
 use tokio_stream::wrappers::ReceiverStream;
 
 use super::params::{self, flag, list_options};
-use super::resources::served;
+use super::served;
 use crate::cluster::{meta_str, Cluster, ListOptions};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{Event, EventType};

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::write::FieldValidation;
+use super::options::FieldValidation;
 use super::{meta_str, State};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::names;

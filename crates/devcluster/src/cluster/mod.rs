@@ -4,6 +4,7 @@
 
 mod admit;
 mod delete;
+mod options;
 mod path;
 mod read;
 mod scale;
@@ -12,11 +13,11 @@ mod write;
 
 pub(crate) use delete::delete_object;
 pub use delete::{DeleteOptions, Deleted, Propagation, FOREGROUND_FINALIZER, ORPHAN_FINALIZER};
+pub use options::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
 pub(crate) use path::store_object;
 pub(crate) use read::object_key;
 pub use read::{ListOptions, ListPage};
 pub(crate) use write::apply_patch;
-pub use write::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
 
 use std::sync::{Arc, Mutex};
 

@@ -6,12 +6,12 @@ use std::sync::Arc;
 use serde_json::{Map, Value};
 
 use super::admit::{check_namespace, validate};
+use super::options::{Subresource, WriteOptions, Written};
 use super::read::object_key;
-use super::write::{ssa_error, Subresource, WriteOptions, Written};
 use super::{meta_str, now_rfc3339, set_resource_version, Tx};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceType;
-use crate::ssa;
+use crate::ssa::{self, SsaError};
 
 /// The one path every change of an object takes: subresource rules, admission, ownership, versioning,
 /// no-op detection, finalization, then the store.
@@ -298,4 +298,25 @@ pub(crate) fn is_finalized(object: &Value) -> bool {
         && empty("/metadata/finalizers")
         && (object.get("kind").and_then(Value::as_str) != Some("Namespace")
             || empty("/spec/finalizers"))
+}
+
+/// A server-side apply failure as the API reports it: conflicts are 409 with one cause per field.
+pub(super) fn ssa_error(rt: &ResourceType, name: &str, e: SsaError) -> ApiError {
+    match e {
+        SsaError::Conflicts(conflicts) => {
+            let causes = conflicts
+                .iter()
+                .map(|c| Cause {
+                    reason: "FieldManagerConflict".into(),
+                    message: c.message(),
+                    field: c.field.clone(),
+                })
+                .collect();
+            let message = SsaError::Conflicts(conflicts).to_string();
+            ApiError::conflict(message)
+                .about(&rt.group, &rt.plural, name)
+                .with_causes(causes)
+        }
+        other => ApiError::bad_request(other.to_string()),
+    }
 }

@@ -3,9 +3,9 @@
 
 use serde_json::{json, Value};
 
+use super::options::{Subresource, WriteOptions};
 use super::path::{existing, store_object};
 use super::read::object_key;
-use super::write::{Subresource, WriteOptions};
 use super::{meta_str, Cluster};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::{ResourceType, ScalePaths};

@@ -1,85 +1,17 @@
 //! Create, replace (PUT) and patch (JSON patch, merge patch, server-side apply), for the main resource and the
 //! /status subresource. Every write goes through `store_object`: admit, track ownership, version, persist.
 
-use std::sync::Arc;
-
 use serde_json::Value;
 
 use super::admit::{check_namespace, conform_to_url};
-use super::path::{check_precondition, existing, restrict_to_subresource, store_object};
+use super::options::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
+use super::path::{check_precondition, existing, restrict_to_subresource, ssa_error, store_object};
 use super::read::object_key;
 use super::{meta_str, now_rfc3339, Cluster, Tx};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceType;
-use crate::ssa::{self, SsaError};
+use crate::ssa;
 use crate::strategic;
-
-/// How unknown fields are treated (`fieldValidation`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FieldValidation {
-    /// Drop them silently.
-    Ignore,
-    /// Drop them and say so in a Warning header (kube-apiserver's default).
-    #[default]
-    Warn,
-    /// Refuse the request.
-    Strict,
-}
-
-/// Which part of the object a write addresses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Subresource {
-    /// The object itself (status ignored when the type has a status subresource).
-    Main,
-    /// `/status`: only status changes.
-    Status,
-}
-
-impl Subresource {
-    pub(super) fn managed_fields_name(self) -> Option<&'static str> {
-        match self {
-            Subresource::Main => None,
-            Subresource::Status => Some("status"),
-        }
-    }
-}
-
-/// The kinds of PATCH.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PatchKind {
-    /// `application/json-patch+json` (RFC 6902).
-    Json,
-    /// `application/merge-patch+json` (RFC 7386).
-    Merge,
-    /// `application/strategic-merge-patch+json`.
-    Strategic,
-    /// `application/apply-patch+yaml`: server-side apply.
-    Apply,
-}
-
-/// Options common to every write.
-#[derive(Debug, Clone, Default)]
-pub struct WriteOptions {
-    /// `dryRun=All`: do everything but store.
-    pub dry_run: bool,
-    /// The field manager (the `fieldManager` parameter, or derived from the User-Agent).
-    pub field_manager: String,
-    /// `fieldValidation`.
-    pub field_validation: FieldValidation,
-    /// `force` (server-side apply only).
-    pub force: bool,
-}
-
-/// The outcome of a write.
-#[derive(Debug, Clone)]
-pub struct Written {
-    /// The object as stored (or as it would be, in a dry run).
-    pub object: Arc<Value>,
-    /// Whether the write created the object (201 instead of 200).
-    pub created: bool,
-    /// Warnings for the `Warning` response header.
-    pub warnings: Vec<String>,
-}
 
 const GENERATE_NAME_CHARS: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
 
@@ -350,25 +282,5 @@ fn prune_config(
         ))),
         FieldValidation::Warn => Ok(listed),
         _ => Ok(Vec::new()),
-    }
-}
-
-pub(super) fn ssa_error(rt: &ResourceType, name: &str, e: SsaError) -> ApiError {
-    match e {
-        SsaError::Conflicts(conflicts) => {
-            let causes = conflicts
-                .iter()
-                .map(|c| Cause {
-                    reason: "FieldManagerConflict".into(),
-                    message: c.message(),
-                    field: c.field.clone(),
-                })
-                .collect();
-            let message = SsaError::Conflicts(conflicts).to_string();
-            ApiError::conflict(message)
-                .about(&rt.group, &rt.plural, name)
-                .with_causes(causes)
-        }
-        other => ApiError::bad_request(other.to_string()),
     }
 }
