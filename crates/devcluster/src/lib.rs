@@ -14,6 +14,7 @@ pub mod cluster;
 pub mod controllers;
 pub mod error;
 pub mod events;
+pub mod field;
 pub mod kubeconfig;
 pub mod names;
 pub mod openapi;

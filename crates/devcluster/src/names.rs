@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::schema::{FieldError, FieldErrorKind};
+use crate::field::{FieldError, FieldErrorKind};
 
 const DNS1123_LABEL_MAX: usize = 63;
 const DNS1123_SUBDOMAIN_MAX: usize = 253;

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::compile::{Additional, Arena, Node, NodeId};
+use super::node::{Additional, Arena, Node, NodeId};
 
 /// Applies the defaults below node `id` to `value`.
 pub(crate) fn apply_defaults(arena: &Arena, id: NodeId, value: &mut Value) {

@@ -4,8 +4,8 @@
 use regex::Regex;
 use serde_json::{Map, Value};
 
-use super::compile::{types, Checks, Node};
 use super::error::SchemaError;
+use super::node::{types, Checks, Node};
 use crate::shape::ListType;
 
 pub(super) fn invalid(path: &str, keyword: &'static str, reason: &str) -> SchemaError {

@@ -8,6 +8,7 @@ mod default;
 mod error;
 mod formats;
 mod keywords;
+mod node;
 mod path;
 mod prune;
 mod rules;
@@ -21,8 +22,10 @@ use std::sync::{Arc, OnceLock};
 
 use serde_json::{Map, Value};
 
-use compile::{types, Arena, Compiler, NodeId};
-pub use error::{FieldError, FieldErrorKind, SchemaError};
+pub use crate::field::{FieldError, FieldErrorKind};
+use compile::Compiler;
+pub use error::SchemaError;
+use node::{types, Arena, NodeId};
 use path::FieldPath;
 use validate::Validator;
 
@@ -284,7 +287,7 @@ impl<'a> TypeSchema<'a> {
         TypeSchema { node, ..self }
     }
 
-    fn node(self) -> &'a compile::Node {
+    fn node(self) -> &'a node::Node {
         self.arena.node(self.node)
     }
 }
@@ -293,7 +296,7 @@ impl Shape for TypeSchema<'_> {
     fn field(self, name: &str) -> Option<Self> {
         let node = self.node();
         let id = node.property(name).or(match node.additional {
-            compile::Additional::Schema(id) => Some(id),
+            node::Additional::Schema(id) => Some(id),
             _ => None,
         })?;
         Some(self.at(id))

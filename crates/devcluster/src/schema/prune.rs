@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::compile::{Additional, Arena, NodeId};
+use super::node::{Additional, Arena, NodeId};
 use super::path::FieldPath;
 
 /// Removes undeclared fields below node `id` from `value`, recording each removed field's path.

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 
 use serde_json::Value;
 
-use super::error::{FieldError, FieldErrorKind};
+use crate::field::{FieldError, FieldErrorKind};
 
 /// One rule of the table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

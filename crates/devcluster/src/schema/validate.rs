@@ -4,11 +4,11 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::compile::{types, Additional, Arena, Checks, IntFormat, Junctors, Node, NodeId};
-use super::error::{render_value, FieldError, FieldErrorKind};
 use super::formats::{base64_error_offset, is_quantity, QUANTITY_FORMAT_MESSAGE};
+use super::node::{types, Additional, Arena, Checks, IntFormat, Junctors, Node, NodeId};
 use super::path::FieldPath;
 use super::rules;
+use crate::field::{render_value, FieldError, FieldErrorKind};
 use crate::shape::ListType;
 
 /// Walks one value against one arena.
