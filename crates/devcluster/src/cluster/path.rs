@@ -183,6 +183,9 @@ pub(super) fn restrict_to_subresource(
     }
 }
 
+/// The finalizer every CustomResourceDefinition carries until its custom resources are deleted.
+pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
+
 /// Defaults kube-apiserver sets on creation of some kinds.
 fn apply_create_defaults(rt: &ResourceType, object: &mut Value) {
     let Some(map) = object.as_object_mut() else {
@@ -200,7 +203,7 @@ fn apply_create_defaults(rt: &ResourceType, object: &mut Value) {
             map.insert("status".into(), serde_json::json!({"phase": "Active"}));
         }
         ("apiextensions.k8s.io", "CustomResourceDefinition") => {
-            add_finalizer(object, crate::controllers::CRD_CLEANUP_FINALIZER);
+            add_finalizer(object, CRD_CLEANUP_FINALIZER);
         }
         _ => {}
     }

@@ -10,7 +10,7 @@ use tokio::sync::mpsc;
 
 use crate::cluster::{
     delete_object, meta_str, now_rfc3339, object_key, store_object, Cluster, Propagation, State,
-    Subresource, Tx, WriteOptions, FOREGROUND_FINALIZER, ORPHAN_FINALIZER,
+    Subresource, Tx, WriteOptions, CRD_CLEANUP_FINALIZER, FOREGROUND_FINALIZER, ORPHAN_FINALIZER,
 };
 use crate::error::ApiResult;
 use crate::events::{Event, EventType};
@@ -26,8 +26,6 @@ pub(crate) use crd::register_crd;
 use crd::{cleanup_crd, establish_crd, unregister_crd};
 use gc::{after_delete, propagate_deletion};
 use namespace::terminate_namespace;
-
-pub const CRD_CLEANUP_FINALIZER: &str = "customresourcecleanup.apiextensions.k8s.io";
 
 const CRD_MANAGER: &str = "devcluster-apiextensions";
 const NAMESPACE_MANAGER: &str = "devcluster-namespace-controller";
