@@ -171,6 +171,18 @@ async fn malformed_and_mismatched_bodies_get_clear_4xx() {
     )
     .await;
     assert_eq!(code, 404);
+    let (code, status, _) = raw(
+        &c,
+        "PUT",
+        "/api/v1/namespaces/default/configmaps",
+        "application/json",
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        (code, status["reason"].as_str()),
+        (405, Some("MethodNotAllowed"))
+    );
     // The server is still healthy and unchanged after all of that.
     let (code, list, _) = raw(
         &c,
