@@ -61,6 +61,9 @@ pub async fn run(args: ClusterArgs) -> anyhow::Result<()> {
 const DEFAULT_DATA_DIR: &str = ".devcluster";
 
 async fn serve_cluster(args: ServeArgs) -> anyhow::Result<()> {
+    // Listen for the stop signals before anything is announced, so a signal sent right after the
+    // announcement is never left to its default action.
+    let stop = StopSignals::install()?;
     let data_dir = match (args.in_memory, args.data) {
         (true, _) => None,
         (false, Some(dir)) => Some(dir),
@@ -94,7 +97,7 @@ async fn serve_cluster(args: ServeArgs) -> anyhow::Result<()> {
         "try: KUBECONFIG={} kubectl get namespaces",
         args.kubeconfig.display()
     );
-    wait_for_signal().await?;
+    stop.wait().await;
     println!("shutting down");
     cluster.stop(Duration::from_secs(2)).await;
     Ok(())
@@ -131,18 +134,29 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
     options.open(path)?.write_all(contents.as_bytes())
 }
 
-async fn wait_for_signal() -> anyhow::Result<()> {
-    #[cfg(unix)]
-    {
-        let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+/// SIGINT and SIGTERM, registered before they are awaited.
+struct StopSignals {
+    interrupt: tokio::signal::unix::Signal,
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl StopSignals {
+    fn install() -> anyhow::Result<StopSignals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        let interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
+        let terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
+        Ok(StopSignals {
+            interrupt,
+            terminate,
+        })
+    }
+
+    async fn wait(mut self) {
         tokio::select! {
-            r = tokio::signal::ctrl_c() => r?,
-            _ = term.recv() => {}
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
         }
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c().await?;
-    Ok(())
 }
 
 #[cfg(test)]
