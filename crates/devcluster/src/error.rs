@@ -101,6 +101,15 @@ impl ApiError {
         .about(group, plural, name)
     }
 
+    /// 409 Conflict: a write named a resourceVersion that is no longer the current one.
+    pub fn stale(group: &str, plural: &str, name: &str) -> Self {
+        Self::conflict(format!(
+            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
+            qualified(group, plural)
+        ))
+        .about(group, plural, name)
+    }
+
     /// 409 Conflict with a message (stale resourceVersion, failed precondition, apply conflicts).
     pub fn conflict(message: impl Into<String>) -> Self {
         Self::new(409, "Conflict", message)

@@ -84,13 +84,34 @@ pub(crate) fn check_namespace(state: &State, rt: &ResourceType, namespace: &str)
     }
 }
 
-/// Validates names, metadata and the schema; prunes unknown fields. Returns warnings for the response.
-pub(crate) fn validate(
+/// Removes the fields the schema does not declare, as decoding does, following `fieldValidation`: refused
+/// under Strict, reported as warnings under Warn, dropped silently under Ignore. Returns the warnings.
+pub(crate) fn prune_unknown(
     state: &State,
     rt: &ResourceType,
     object: &mut Value,
     validation: FieldValidation,
 ) -> ApiResult<Vec<String>> {
+    let Some(schema) = state.schemas.get(&rt.group, &rt.version, &rt.kind) else {
+        return Ok(Vec::new());
+    };
+    let unknown: Vec<String> = schema
+        .prune(object)
+        .iter()
+        .map(|f| format!("unknown field \"{f}\""))
+        .collect();
+    match validation {
+        FieldValidation::Strict if !unknown.is_empty() => Err(ApiError::bad_request(format!(
+            "strict decoding error: {}",
+            unknown.join(", ")
+        ))),
+        FieldValidation::Warn => Ok(unknown),
+        _ => Ok(Vec::new()),
+    }
+}
+
+/// Defaults custom resources from their schema, then validates names, metadata and the schema.
+pub(crate) fn validate(state: &State, rt: &ResourceType, object: &mut Value) -> ApiResult<()> {
     let name = meta_str(object, "name").unwrap_or_default().to_string();
     let mut errors = Vec::new();
     if let Err(message) = names::validate_name(&rt.group, &rt.kind, &name, false) {
@@ -111,28 +132,8 @@ pub(crate) fn validate(
     if let Some(meta) = object.get("metadata") {
         errors.extend(names::validate_metadata(meta));
     }
-    let mut warnings = Vec::new();
     if let Some(schema) = state.schemas.get(&rt.group, &rt.version, &rt.kind) {
         schema.apply_defaults(object);
-        let unknown = schema.prune(object);
-        if !unknown.is_empty() {
-            match validation {
-                FieldValidation::Strict => {
-                    let listed: Vec<String> = unknown
-                        .iter()
-                        .map(|f| format!("unknown field \"{f}\""))
-                        .collect();
-                    return Err(ApiError::bad_request(format!(
-                        "strict decoding error: {}",
-                        listed.join(", ")
-                    )));
-                }
-                FieldValidation::Warn => {
-                    warnings.extend(unknown.iter().map(|f| format!("unknown field \"{f}\"")))
-                }
-                FieldValidation::Ignore => {}
-            }
-        }
         let mut schema_errors = schema.validate(object);
         if rt.group.is_empty() && rt.kind == "Secret" {
             redact_secret_values(object, &mut schema_errors);
@@ -151,7 +152,7 @@ pub(crate) fn validate(
         errors.extend(schema_errors);
     }
     if errors.is_empty() {
-        Ok(warnings)
+        Ok(())
     } else {
         Err(invalid(rt, &name, &errors))
     }

@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::path::{add_finalizer, existing, is_finalized};
 use super::read::{object_key, ListOptions};
-use super::{meta_str, now_rfc3339, set_resource_version, Cluster, Tx};
+use super::{meta_str, now_rfc3339, Cluster, Tx};
 use crate::error::{ApiError, ApiResult};
 use crate::registry::ResourceType;
 
@@ -159,10 +159,6 @@ pub(crate) fn delete_object(
     }
     if is_finalized(&new) {
         return Deleted::Gone(tx.remove(key, old.as_ref().clone()));
-    }
-    if !tx.dry_run() {
-        let rv = tx.next_rv();
-        set_resource_version(&mut new, rv);
     }
     Deleted::Pending(tx.put(rt, key, new, Some(old)))
 }

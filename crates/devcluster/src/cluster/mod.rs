@@ -106,24 +106,25 @@ pub(crate) struct Tx<'a> {
 }
 
 impl Tx<'_> {
-    /// Stores `object` (already stamped with a fresh resourceVersion by `next_rv`) under `key`.
+    /// Stores `object` under `key` with the next resourceVersion (a dry run only returns it).
     pub(crate) fn put(
         &mut self,
         rt: &ResourceType,
         key: ObjectKey,
-        object: Value,
+        mut object: Value,
         previous: Option<Arc<Value>>,
     ) -> Arc<Value> {
-        let object = Arc::new(object);
         if self.dry_run {
-            return object;
+            return Arc::new(object);
         }
+        let rv = self.state.store.next_resource_version();
+        set_resource_version(&mut object, rv);
+        let object = Arc::new(object);
         let kind = if previous.is_some() {
             EventType::Modified
         } else {
             EventType::Added
         };
-        let rv = self.state.store.resource_version();
         self.state.store.put(&key, object.clone());
         self.changes.push(Change::Put(key, object.clone()));
         self.events.push(Arc::new(Event {
@@ -155,16 +156,6 @@ impl Tx<'_> {
             previous,
         }));
         last
-    }
-
-    /// Hands out the next resourceVersion.
-    pub(crate) fn next_rv(&mut self) -> u64 {
-        self.state.store.next_resource_version()
-    }
-
-    /// Whether this transaction only simulates.
-    pub(crate) fn dry_run(&self) -> bool {
-        self.dry_run
     }
 
     fn submit(

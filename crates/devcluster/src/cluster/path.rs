@@ -5,10 +5,10 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::admit::{check_namespace, validate};
+use super::admit::{check_namespace, prune_unknown, validate};
 use super::options::{Subresource, WriteOptions, Written};
 use super::read::object_key;
-use super::{meta_str, now_rfc3339, set_resource_version, Tx};
+use super::{meta_str, now_rfc3339, Tx};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceType;
 use crate::ssa::{self, SsaError};
@@ -40,7 +40,8 @@ pub(crate) fn store_object(
     if rt.group.is_empty() && rt.kind == "Service" {
         super::service_ip::settle(&tx.state.store, old.as_deref(), &mut new);
     }
-    let warnings = validate(tx.state, rt, &mut new, opts.field_validation)?;
+    let warnings = prune_unknown(tx.state, rt, &mut new, opts.field_validation)?;
+    validate(tx.state, rt, &mut new)?;
     let now = now_rfc3339();
     if !ownership_tracked {
         let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
@@ -73,10 +74,6 @@ pub(crate) fn store_object(
             warnings,
         });
     }
-    if !tx.dry_run() {
-        let rv = tx.next_rv();
-        set_resource_version(&mut new, rv);
-    }
     let created = old.is_none();
     let object = tx.put(rt, key, new, old);
     Ok(Written {
@@ -107,21 +104,14 @@ pub(super) fn check_precondition(
     old: &Value,
     new: &Value,
 ) -> ApiResult<()> {
-    match (meta_str(new, "resourceVersion"), meta_str(old, "resourceVersion")) {
-        (Some(want), Some(have)) if !want.is_empty() && want != have => Err(ApiError::conflict(format!(
-            "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-            qualified_plural(rt)
-        ))
-        .about(&rt.group, &rt.plural, name)),
+    match (
+        meta_str(new, "resourceVersion"),
+        meta_str(old, "resourceVersion"),
+    ) {
+        (Some(want), Some(have)) if !want.is_empty() && want != have => {
+            Err(ApiError::stale(&rt.group, &rt.plural, name))
+        }
         _ => Ok(()),
-    }
-}
-
-fn qualified_plural(rt: &ResourceType) -> String {
-    if rt.group.is_empty() {
-        rt.plural.clone()
-    } else {
-        format!("{}.{}", rt.plural, rt.group)
     }
 }
 
@@ -273,19 +263,15 @@ fn stamp(new: &mut Value, old: Option<&Value>, now: &str) {
     meta.remove("selfLink");
 }
 
-/// Whether two objects are equal outside metadata and status.
+/// Whether two objects are equal outside metadata and status (compared in place, without copies).
 fn same_spec(a: &Value, b: &Value) -> bool {
-    let strip = |v: &Value| -> Map<String, Value> {
+    fn spec(v: &Value) -> impl Iterator<Item = (&String, &Value)> {
         v.as_object()
-            .map(|m| {
-                m.iter()
-                    .filter(|(k, _)| *k != "metadata" && *k != "status")
-                    .map(|(k, v)| (k.clone(), v.clone()))
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    strip(a) == strip(b)
+            .into_iter()
+            .flatten()
+            .filter(|(k, _)| *k != "metadata" && *k != "status")
+    }
+    spec(a).eq(spec(b))
 }
 
 /// An object being deleted whose finalizers are all gone is removed.

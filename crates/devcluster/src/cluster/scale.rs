@@ -4,9 +4,9 @@
 use serde_json::{json, Value};
 
 use super::options::{Subresource, WriteOptions};
-use super::path::{existing, store_object};
+use super::path::{check_precondition, existing, store_object};
 use super::read::object_key;
-use super::{meta_str, Cluster};
+use super::Cluster;
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::{ResourceType, ScalePaths};
 
@@ -32,13 +32,7 @@ impl Cluster {
             let old = existing(tx, rt, namespace, name)?;
             let mut scale = scale_of(&old, &paths);
             change(&mut scale)?;
-            let wanted = meta_str(&scale, "resourceVersion").filter(|v| !v.is_empty());
-            if wanted.is_some_and(|v| Some(v) != meta_str(&old, "resourceVersion")) {
-                return Err(ApiError::conflict(format!(
-                    "Operation cannot be fulfilled on {} \"{name}\": the object has been modified; please apply your changes to the latest version and try again",
-                    rt.plural
-                )));
-            }
+            check_precondition(rt, name, &old, &scale)?;
             let replicas = scale
                 .pointer("/spec/replicas")
                 .and_then(Value::as_i64)
@@ -47,7 +41,16 @@ impl Cluster {
             let mut new = old.as_ref().clone();
             set_path(&mut new, &paths.spec_replicas, json!(replicas));
             let key = object_key(rt, namespace, name);
-            let written = store_object(tx, rt, &key.namespace, Some(old), new, opts, Subresource::Main, false)?;
+            let written = store_object(
+                tx,
+                rt,
+                &key.namespace,
+                Some(old),
+                new,
+                opts,
+                Subresource::Main,
+                false,
+            )?;
             Ok(scale_of(&written.object, &paths))
         })
         .await

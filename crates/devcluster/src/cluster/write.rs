@@ -3,11 +3,11 @@
 
 use serde_json::Value;
 
-use super::admit::{check_namespace, conform_to_url};
-use super::options::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
+use super::admit::{check_namespace, conform_to_url, prune_unknown};
+use super::options::{PatchKind, Subresource, WriteOptions, Written};
 use super::path::{check_precondition, existing, restrict_to_subresource, ssa_error, store_object};
 use super::read::object_key;
-use super::{meta_str, now_rfc3339, Cluster, Tx};
+use super::{meta_str, now_rfc3339, Cluster};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::registry::ResourceType;
 use crate::ssa;
@@ -155,7 +155,7 @@ impl Cluster {
                 check_precondition(rt, name, live, &config)?;
             }
             restrict_to_subresource(rt, sub, &mut config, None, &[]);
-            let mut warnings = prune_config(tx, rt, &mut config, opts)?;
+            let mut warnings = prune_unknown(tx.state, rt, &mut config, opts.field_validation)?;
             let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
             let merged = ssa::apply(
                 shape,
@@ -258,29 +258,4 @@ fn parse_apply_body(body: &[u8]) -> ApiResult<Value> {
         ));
     }
     Ok(config)
-}
-
-/// Prunes unknown fields from an applied configuration (or refuses them under Strict).
-fn prune_config(
-    tx: &Tx<'_>,
-    rt: &ResourceType,
-    config: &mut Value,
-    opts: &WriteOptions,
-) -> ApiResult<Vec<String>> {
-    let Some(schema) = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind) else {
-        return Ok(Vec::new());
-    };
-    let unknown = schema.prune(config);
-    let listed: Vec<String> = unknown
-        .iter()
-        .map(|f| format!("unknown field \"{f}\""))
-        .collect();
-    match opts.field_validation {
-        FieldValidation::Strict if !listed.is_empty() => Err(ApiError::bad_request(format!(
-            "strict decoding error: {}",
-            listed.join(", ")
-        ))),
-        FieldValidation::Warn => Ok(listed),
-        _ => Ok(Vec::new()),
-    }
 }
