@@ -257,10 +257,11 @@ impl Source {
         prefix: &str,
     ) -> Result<Commit, SourceError> {
         let refs = self.list_refs(repo, RefQuery::All).await?;
+        let lower = prefix.to_ascii_lowercase();
         let tips: BTreeSet<&ObjectId> = refs
             .iter()
             .map(|(_, id)| id)
-            .filter(|id| id.as_str().starts_with(&prefix.to_ascii_lowercase()))
+            .filter(|id| id.as_str().starts_with(&lower))
             .collect();
         if let [only] = tips.into_iter().collect::<Vec<_>>()[..] {
             return Ok(Commit {
@@ -268,9 +269,10 @@ impl Source {
                 reference: None,
             });
         }
-        let lock = self.mirror_lock(&repo.url.id());
+        let repo_id = repo.url.id();
+        let lock = self.mirror_lock(&repo_id);
         let _guard = lock.lock().await;
-        let mirror = self.ensure_mirror(repo).await?;
+        let mirror = self.ensure_mirror(repo, &repo_id).await?;
         self.fetch_history(repo, &mirror).await?;
         let id = find_commit_by_prefix(&mirror, &repo.url.to_string(), prefix).await?;
         Ok(Commit {
@@ -290,7 +292,7 @@ impl Source {
         if let Some(artifact) = self.cache.lookup(repo_id, commit) {
             return Ok(artifact);
         }
-        let mirror = self.ensure_mirror(repo).await?;
+        let mirror = self.ensure_mirror(repo, repo_id).await?;
         if !has_commit(&mirror, commit).await? {
             self.fetch_commit(repo, &mirror, commit).await?;
         }
@@ -337,8 +339,12 @@ impl Source {
         }
     }
 
-    async fn ensure_mirror(&self, repo: &Repository) -> Result<PathBuf, SourceError> {
-        let mirror = self.cache.mirror_dir(&repo.url.id());
+    async fn ensure_mirror(
+        &self,
+        repo: &Repository,
+        repo_id: &str,
+    ) -> Result<PathBuf, SourceError> {
+        let mirror = self.cache.mirror_dir(repo_id);
         if !mirror.join("HEAD").is_file() {
             let args = ["init", "--bare", "--quiet"]
                 .map(String::from)
@@ -361,19 +367,8 @@ impl Source {
         commit: &ObjectId,
     ) -> Result<(), SourceError> {
         let started = Instant::now();
-        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
-        let args = [
-            "fetch".to_string(),
-            "--quiet".into(),
-            "--no-tags".into(),
-            "--no-write-fetch-head".into(),
-            "--depth=1".into(),
-            "--".into(),
-            repo.url.as_git_arg().to_string(),
-            format!("+{commit}:refs/driftless/last"),
-        ];
-        self.remote(repo)
-            .run(Step::Fetch, Some(mirror), &args)
+        let refspec = format!("+{commit}:refs/driftless/last");
+        self.git_fetch(repo, mirror, &["--depth=1"], &[&refspec])
             .await?;
         tracing::info!(repo = %repo.url, revision = %commit, duration_ms = started.elapsed().as_millis() as u64, "fetched");
         if has_commit(mirror, commit).await? {
@@ -388,21 +383,35 @@ impl Source {
 
     /// Fetches the full history of every branch and tag (used only for abbreviated commit ids).
     async fn fetch_history(&self, repo: &Repository, mirror: &Path) -> Result<(), SourceError> {
-        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
-        let mut args = vec![
-            "fetch".to_string(),
-            "--quiet".into(),
-            "--no-tags".into(),
-            "--no-write-fetch-head".into(),
+        let unshallow: &[&str] = if mirror.join("shallow").exists() {
+            &["--unshallow"]
+        } else {
+            &[]
+        };
+        let refspecs = [
+            "+refs/heads/*:refs/driftless/heads/*",
+            "+refs/tags/*:refs/driftless/tags/*",
         ];
-        if mirror.join("shallow").exists() {
-            args.push("--unshallow".into());
-        }
-        args.extend(["--".into(), repo.url.as_git_arg().to_string()]);
-        args.extend([
-            "+refs/heads/*:refs/driftless/heads/*".into(),
-            "+refs/tags/*:refs/driftless/tags/*".into(),
-        ]);
+        self.git_fetch(repo, mirror, unshallow, &refspecs).await
+    }
+
+    /// Runs `git fetch` (quiet, no tags, no FETCH_HEAD) with `options` and `refspecs` from the
+    /// repository into `mirror`, counting it in the stats.
+    async fn git_fetch(
+        &self,
+        repo: &Repository,
+        mirror: &Path,
+        options: &[&str],
+        refspecs: &[&str],
+    ) -> Result<(), SourceError> {
+        self.stats.fetches.fetch_add(1, Ordering::Relaxed);
+        let args: Vec<String> = ["fetch", "--quiet", "--no-tags", "--no-write-fetch-head"]
+            .iter()
+            .chain(options)
+            .chain(&["--", repo.url.as_git_arg()])
+            .chain(refspecs)
+            .map(|arg| arg.to_string())
+            .collect();
         self.remote(repo)
             .run(Step::Fetch, Some(mirror), &args)
             .await?;

@@ -169,14 +169,18 @@ const BASE_CONFIG: &[(&str, &str)] = &[
 
 /// A `std::process::Command` for a local git operation in `git_dir`, with the isolated environment.
 pub(crate) fn local_command(git_dir: &Path) -> std::process::Command {
+    let mut cmd = git_command(&[]);
+    cmd.arg("--git-dir").arg(git_dir);
+    cmd
+}
+
+/// `git` with the isolated environment, `extra_config` added to [`BASE_CONFIG`], and no
+/// inherited askpass helper.
+fn git_command(extra_config: &[(String, String)]) -> std::process::Command {
     let mut cmd = std::process::Command::new("git");
-    for (key, value) in isolated_env(&[]) {
-        cmd.env(key, value);
-    }
-    cmd.env_remove("GIT_ASKPASS")
-        .env_remove("SSH_ASKPASS")
-        .arg("--git-dir")
-        .arg(git_dir);
+    cmd.envs(isolated_env(extra_config))
+        .env_remove("GIT_ASKPASS")
+        .env_remove("SSH_ASKPASS");
     cmd
 }
 
@@ -235,10 +239,8 @@ impl Remote<'_> {
         args: &[String],
     ) -> Result<String, GitError> {
         let transport = self.transport_env(step)?;
-        let mut cmd = tokio::process::Command::new("git");
-        cmd.env_remove("GIT_ASKPASS").env_remove("SSH_ASKPASS");
-        cmd.envs(isolated_env(&transport.config))
-            .envs(transport.vars.iter().cloned());
+        let mut cmd = tokio::process::Command::from(git_command(&transport.config));
+        cmd.envs(transport.vars.iter().cloned());
         if let Some(dir) = git_dir {
             cmd.arg("--git-dir").arg(dir);
         }
