@@ -345,17 +345,13 @@ fn write_file(dest: &Path, entry: &Entry, content: &mut impl Read) -> Result<(),
     } else {
         0o444
     };
-    let write_error = |e: std::io::Error| CheckoutError::Write {
-        path: path.clone(),
-        source: Arc::new(e),
-    };
     let mut file = std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
         .mode(mode)
         .open(&path)
-        .map_err(write_error)?;
-    std::io::copy(content, &mut file).map_err(write_error)?;
+        .map_err(write_error(&path))?;
+    std::io::copy(content, &mut file).map_err(write_error(&path))?;
     Ok(())
 }
 
@@ -375,10 +371,7 @@ fn create_directories(dest: &Path, entries: &[Entry]) -> Result<(), CheckoutErro
         std::fs::DirBuilder::new()
             .mode(0o755)
             .create(&path)
-            .map_err(|e| CheckoutError::Write {
-                path,
-                source: Arc::new(e),
-            })?;
+            .map_err(write_error(&path))?;
     }
     Ok(())
 }
@@ -388,18 +381,12 @@ fn make_dir(path: &Path) -> Result<(), CheckoutError> {
         .recursive(true)
         .mode(0o755)
         .create(path)
-        .map_err(|e| CheckoutError::Write {
-            path: path.to_path_buf(),
-            source: Arc::new(e),
-        })
+        .map_err(write_error(path))
 }
 
 /// Makes every directory of the checkout read-only (files already are).
 fn seal_directories(dir: &Path) -> Result<(), CheckoutError> {
-    let write_error = |e: std::io::Error| CheckoutError::Write {
-        path: dir.to_path_buf(),
-        source: Arc::new(e),
-    };
+    let write_error = write_error(dir);
     for child in std::fs::read_dir(dir).map_err(write_error)? {
         let child = child.map_err(write_error)?;
         if child.file_type().map_err(write_error)?.is_dir() {
@@ -407,6 +394,14 @@ fn seal_directories(dir: &Path) -> Result<(), CheckoutError> {
         }
     }
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o555)).map_err(write_error)
+}
+
+/// Maps a file-system error while writing `path` into the checkout.
+fn write_error(path: &Path) -> impl Fn(std::io::Error) -> CheckoutError + Copy + '_ {
+    move |e| CheckoutError::Write {
+        path: path.to_path_buf(),
+        source: Arc::new(e),
+    }
 }
 
 fn read_error(subject: &Subject, detail: String) -> CheckoutError {

@@ -46,15 +46,12 @@ pub(super) fn link_unchanged<'e>(
     let mut remaining = Vec::new();
     let mut linked = 0;
     for entry in entries {
-        let source = match old.get(&(entry.id.as_str(), entry.mode)) {
-            Some(old_path) if entry.mode != MODE_SYMLINK => {
-                previous.root.join(OsStr::from_bytes(old_path))
-            }
-            _ => {
-                remaining.push(entry);
-                continue;
-            }
+        // Symlinks are not in `old`, so they are never linked.
+        let Some(old_path) = old.get(&(entry.id.as_str(), entry.mode)) else {
+            remaining.push(entry);
+            continue;
         };
+        let source = previous.root.join(OsStr::from_bytes(old_path));
         let target = dest.join(OsStr::from_bytes(&entry.path));
         match std::fs::hard_link(&source, &target) {
             Ok(()) => linked += 1,

@@ -1,9 +1,8 @@
 //! Symlinks of a checkout: refused when they lead outside it, created after all files.
 
-use super::{CheckoutError, Subject};
+use super::{write_error, CheckoutError, Subject};
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 pub(super) fn check_symlinks(
     links: &BTreeMap<String, String>,
@@ -64,10 +63,7 @@ pub(super) fn create_symlinks(
 ) -> Result<(), CheckoutError> {
     for (path, target) in links {
         let link = dest.join(path);
-        std::os::unix::fs::symlink(target, &link).map_err(|e| CheckoutError::Write {
-            path: link,
-            source: Arc::new(e),
-        })?;
+        std::os::unix::fs::symlink(target, &link).map_err(write_error(&link))?;
     }
     Ok(())
 }
