@@ -87,11 +87,31 @@ struct Slot {
     lease: Arc<Lease>,
 }
 
+impl Slot {
+    /// The artifact at `path` that this slot indexes, holding its lease.
+    fn artifact(&self, path: PathBuf, commit: &ObjectId) -> Artifact {
+        Artifact {
+            path,
+            commit: commit.clone(),
+            bytes: self.bytes,
+            _lease: self.lease.clone(),
+        }
+    }
+}
+
 #[derive(Default)]
 struct Index {
     slots: HashMap<(String, ObjectId), Slot>,
     clock: u64,
     total: u64,
+}
+
+impl Index {
+    /// Advances the use clock and returns the new time.
+    fn tick(&mut self) -> u64 {
+        self.clock += 1;
+        self.clock
+    }
 }
 
 /// The artifact and mirror store under one root directory.
@@ -146,16 +166,10 @@ impl ArtifactCache {
             }
             return None;
         }
-        index.clock += 1;
-        let clock = index.clock;
+        let clock = index.tick();
         let slot = index.slots.get_mut(&key)?;
         slot.last_used = clock;
-        Some(Artifact {
-            path,
-            commit: commit.clone(),
-            bytes: slot.bytes,
-            _lease: slot.lease.clone(),
-        })
+        Some(slot.artifact(path, commit))
     }
 
     /// The most recently used artifact of `repo_id`, held so that it is not evicted while the
@@ -167,13 +181,7 @@ impl ArtifactCache {
             .iter()
             .filter(|((id, _), _)| id == repo_id)
             .max_by_key(|(_, slot)| slot.last_used)?;
-        let path = self.artifact_dir(repo_id, commit);
-        Some(Artifact {
-            path,
-            commit: commit.clone(),
-            bytes: slot.bytes,
-            _lease: slot.lease.clone(),
-        })
+        Some(slot.artifact(self.artifact_dir(repo_id, commit), commit))
     }
 
     /// A fresh, not yet existing directory next to where `commit`'s artifact will live.
@@ -212,28 +220,18 @@ impl ArtifactCache {
                 source: Arc::new(e),
             })?;
         }
-        let lease = Arc::new(Lease);
         let mut index = self.lock();
-        index.clock += 1;
-        let clock = index.clock;
+        let slot = Slot {
+            bytes,
+            last_used: index.tick(),
+            lease: Arc::new(Lease),
+        };
+        let artifact = slot.artifact(path, commit);
         let key = (repo_id.to_string(), commit.clone());
-        if let Some(old) = index.slots.insert(
-            key,
-            Slot {
-                bytes,
-                last_used: clock,
-                lease: lease.clone(),
-            },
-        ) {
+        if let Some(old) = index.slots.insert(key, slot) {
             index.total -= old.bytes;
         }
         index.total += bytes;
-        let artifact = Artifact {
-            path,
-            commit: commit.clone(),
-            bytes,
-            _lease: lease,
-        };
         let victims = self.pick_victims(&mut index);
         drop(index);
         for victim in victims {
@@ -294,10 +292,9 @@ impl ArtifactCache {
         found.sort();
         let mut index = self.lock();
         for (_, repo_id, commit, bytes) in found {
-            index.clock += 1;
             let slot = Slot {
                 bytes,
-                last_used: index.clock,
+                last_used: index.tick(),
                 lease: Arc::new(Lease),
             };
             index.slots.insert((repo_id, commit), slot);
