@@ -198,9 +198,8 @@ fn fastest(samples: &[Duration]) -> Duration {
     samples.iter().copied().min().unwrap_or_default()
 }
 
-fn median(mut samples: Vec<Duration>) -> Duration {
-    samples.sort();
-    samples[samples.len() / 2]
+fn median(samples: Vec<Duration>) -> Duration {
+    percentile(samples, 0.5)
 }
 
 fn percentile(mut samples: Vec<Duration>, p: f64) -> Duration {
