@@ -37,7 +37,7 @@ enum Target {
     },
 }
 
-/// `/api/{*rest}`.
+/// `/api/{*rest}`: the core group.
 pub async fn core(
     state: State<ApiState>,
     Path(rest): Path<String>,
@@ -46,15 +46,12 @@ pub async fn core(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let segments: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
-    respond(&state, "", segments, &q, method, &headers, body).await
+    serve(&state, "", segments(&rest), &q, method, &headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
-/// `/apis/{*rest}`.
+/// `/apis/{*rest}`: named groups; the first segment is the group.
 pub async fn named(
     state: State<ApiState>,
     Path(rest): Path<String>,
@@ -63,31 +60,22 @@ pub async fn named(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let mut segments: Vec<String> = rest
-        .split('/')
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
-        .collect();
+    let mut segments = segments(&rest);
     if segments.is_empty() {
         return ApiError::no_route("/apis/").into_response();
     }
     let group = segments.remove(0);
-    respond(&state, &group, segments, &q, method, &headers, body).await
+    serve(&state, &group, segments, &q, method, &headers, body)
+        .await
+        .unwrap_or_else(IntoResponse::into_response)
 }
 
-async fn respond(
-    state: &ApiState,
-    group: &str,
-    segments: Vec<String>,
-    q: &params::Query,
-    method: Method,
-    headers: &HeaderMap,
-    body: Body,
-) -> Response {
-    match serve(state, group, segments, q, method, headers, body).await {
-        Ok(response) => response,
-        Err(e) => e.into_response(),
-    }
+/// The non-empty segments of a path.
+fn segments(rest: &str) -> Vec<String> {
+    rest.split('/')
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
+        .collect()
 }
 
 async fn serve(

@@ -16,7 +16,6 @@ pub use delete::{DeleteOptions, Deleted, Propagation, FOREGROUND_FINALIZER, ORPH
 pub use options::{FieldValidation, PatchKind, Subresource, WriteOptions, Written};
 pub(crate) use path::store_object;
 pub use path::CRD_CLEANUP_FINALIZER;
-pub(crate) use read::object_key;
 pub use read::{ListOptions, ListPage};
 pub(crate) use write::apply_patch;
 

@@ -13,32 +13,13 @@ pub(super) async fn establish_crd(cluster: &Cluster, crd: &Value) -> ApiResult<(
     cluster
         .transact(false, |tx| {
             let accepted = register_crd(tx.state, crd);
-            let Some(crd_type) = tx.state.registry.storage_type(&crd_resource()) else {
-                return Ok(());
-            };
-            let Some(current) = tx
-                .state
-                .store
-                .get(&object_key(&crd_type, "", &name))
-                .cloned()
-            else {
-                return Ok(());
-            };
-            let mut desired = current.as_ref().clone();
-            desired["status"] = crd_status(&current, accepted);
-            if desired != *current {
-                store_object(
-                    tx,
-                    &crd_type,
-                    "",
-                    Some(current),
-                    desired,
-                    &internal(CRD_MANAGER),
-                    Subresource::Status,
-                    false,
-                )?;
-            }
-            Ok(())
+            update(
+                tx,
+                &cluster_scoped(crd_resource(), &name),
+                CRD_MANAGER,
+                Subresource::Status,
+                |crd| crd["status"] = crd_status(crd, accepted),
+            )
         })
         .await
 }
@@ -242,9 +223,7 @@ pub(super) async fn cleanup_crd(cluster: &Cluster, crd: &Value) -> ApiResult<()>
             }
             remove_finalizer(
                 tx,
-                &crd_resource(),
-                "",
-                &name,
+                &cluster_scoped(crd_resource(), &name),
                 CRD_CLEANUP_FINALIZER,
                 CRD_MANAGER,
             )

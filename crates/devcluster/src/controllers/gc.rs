@@ -25,42 +25,22 @@ pub(super) fn after_delete(tx: &mut Tx<'_>, gone: &Value) -> ApiResult<()> {
                     Some(Propagation::Background),
                 );
             } else {
-                let mut kept = object.as_ref().clone();
-                retain_owner_refs(&mut kept, |u| u != uid);
-                store_object(
-                    tx,
-                    &rt,
-                    &dependent.namespace,
-                    Some(object),
-                    kept,
-                    &internal(GC_MANAGER),
-                    Subresource::Main,
-                    false,
-                )?;
+                update(tx, &dependent, GC_MANAGER, Subresource::Main, |o| {
+                    retain_owner_refs(o, |u| u != uid)
+                })?;
             }
         }
     }
     for owner in owner_uids(gone) {
         if let Some(key) = tx.state.store.by_uid(owner).cloned() {
             if tx.state.store.dependents_of(owner).is_empty() {
-                remove_finalizer(
-                    tx,
-                    &key.resource,
-                    &key.namespace,
-                    &key.name,
-                    FOREGROUND_FINALIZER,
-                    GC_MANAGER,
-                )?;
+                remove_finalizer(tx, &key, FOREGROUND_FINALIZER, GC_MANAGER)?;
             }
         }
     }
     if let Some(ns) = meta_str(gone, "namespace").filter(|n| !n.is_empty()) {
-        let terminating = tx
-            .state
-            .registry
-            .storage_type(&namespace_resource())
-            .and_then(|t| tx.state.store.get(&object_key(&t, "", ns)).cloned())
-            .is_some_and(|o| o.pointer("/metadata/deletionTimestamp").is_some());
+        let terminating = lookup(tx, &cluster_scoped(namespace_resource(), ns))
+            .is_some_and(|(_, o)| o.pointer("/metadata/deletionTimestamp").is_some());
         if terminating {
             terminate_namespace(tx, ns)?;
         }
@@ -83,41 +63,15 @@ pub(super) fn propagate_deletion(tx: &mut Tx<'_>, owner: &Value) -> ApiResult<()
     };
     if finalizers.contains(&ORPHAN_FINALIZER) {
         for dependent in tx.state.store.dependents_of(uid) {
-            let Some((rt, object)) = lookup(tx, &dependent) else {
-                continue;
-            };
-            let mut orphaned = object.as_ref().clone();
-            retain_owner_refs(&mut orphaned, |u| u != uid);
-            store_object(
-                tx,
-                &rt,
-                &dependent.namespace,
-                Some(object),
-                orphaned,
-                &internal(GC_MANAGER),
-                Subresource::Main,
-                false,
-            )?;
+            update(tx, &dependent, GC_MANAGER, Subresource::Main, |o| {
+                retain_owner_refs(o, |u| u != uid)
+            })?;
         }
-        remove_finalizer(
-            tx,
-            &owner_key.resource,
-            &owner_key.namespace,
-            &owner_key.name,
-            ORPHAN_FINALIZER,
-            GC_MANAGER,
-        )?;
+        remove_finalizer(tx, &owner_key, ORPHAN_FINALIZER, GC_MANAGER)?;
     } else if finalizers.contains(&FOREGROUND_FINALIZER) {
         let dependents = tx.state.store.dependents_of(uid);
         if dependents.is_empty() {
-            return remove_finalizer(
-                tx,
-                &owner_key.resource,
-                &owner_key.namespace,
-                &owner_key.name,
-                FOREGROUND_FINALIZER,
-                GC_MANAGER,
-            );
+            return remove_finalizer(tx, &owner_key, FOREGROUND_FINALIZER, GC_MANAGER);
         }
         for dependent in dependents {
             if let Some((rt, object)) = lookup(tx, &dependent) {

@@ -9,8 +9,8 @@ use serde_json::Value;
 use tokio::sync::mpsc;
 
 use crate::cluster::{
-    delete_object, meta_str, now_rfc3339, object_key, store_object, Cluster, Propagation, State,
-    Subresource, Tx, WriteOptions, CRD_CLEANUP_FINALIZER, FOREGROUND_FINALIZER, ORPHAN_FINALIZER,
+    delete_object, meta_str, now_rfc3339, store_object, Cluster, Propagation, State, Subresource,
+    Tx, WriteOptions, CRD_CLEANUP_FINALIZER, FOREGROUND_FINALIZER, ORPHAN_FINALIZER,
 };
 use crate::error::ApiResult;
 use crate::events::{Event, EventType};
@@ -42,6 +42,15 @@ fn namespace_resource() -> ResourceKey {
     ResourceKey {
         group: String::new(),
         plural: "namespaces".into(),
+    }
+}
+
+/// Where a cluster-scoped object of `resource` named `name` lives.
+fn cluster_scoped(resource: ResourceKey, name: &str) -> ObjectKey {
+    ObjectKey {
+        resource,
+        namespace: String::new(),
+        name: name.to_string(),
     }
 }
 
@@ -142,46 +151,50 @@ fn retain_owner_refs(object: &mut Value, keep: impl Fn(&str) -> bool) {
     }
 }
 
-/// Removes one finalizer from an object (which the write path then deletes if it was the last one).
-fn remove_finalizer(
+/// Writes `change` to the stored object under `key` through the write path as `manager`; nothing when the
+/// object is gone or the change changes nothing.
+fn update(
     tx: &mut Tx<'_>,
-    resource: &ResourceKey,
-    namespace: &str,
-    name: &str,
-    finalizer: &str,
+    key: &ObjectKey,
     manager: &str,
+    sub: Subresource,
+    change: impl FnOnce(&mut Value),
 ) -> ApiResult<()> {
-    let Some(rt) = tx.state.registry.storage_type(resource) else {
-        return Ok(());
-    };
-    let Some(current) = tx
-        .state
-        .store
-        .get(&object_key(&rt, namespace, name))
-        .cloned()
-    else {
+    let Some((rt, current)) = lookup(tx, key) else {
         return Ok(());
     };
     let mut new = current.as_ref().clone();
-    if let Some(list) = new
-        .pointer_mut("/metadata/finalizers")
-        .and_then(Value::as_array_mut)
-    {
-        list.retain(|f| f.as_str() != Some(finalizer));
-    }
+    change(&mut new);
     if new != *current {
         store_object(
             tx,
             &rt,
-            namespace,
+            &key.namespace,
             Some(current),
             new,
             &internal(manager),
-            Subresource::Main,
+            sub,
             false,
         )?;
     }
     Ok(())
+}
+
+/// Removes one finalizer from an object (which the write path then deletes if it was the last one).
+fn remove_finalizer(
+    tx: &mut Tx<'_>,
+    key: &ObjectKey,
+    finalizer: &str,
+    manager: &str,
+) -> ApiResult<()> {
+    update(tx, key, manager, Subresource::Main, |object| {
+        if let Some(list) = object
+            .pointer_mut("/metadata/finalizers")
+            .and_then(Value::as_array_mut)
+        {
+            list.retain(|f| f.as_str() != Some(finalizer));
+        }
+    })
 }
 
 fn internal(manager: &str) -> WriteOptions {

@@ -36,32 +36,15 @@ pub(super) fn terminate_namespace(tx: &mut Tx<'_>, namespace: &str) -> ApiResult
     if remaining {
         return Ok(());
     }
-    let Some(ns_type) = tx.state.registry.storage_type(&namespace_resource()) else {
-        return Ok(());
-    };
-    let Some(current) = tx
-        .state
-        .store
-        .get(&object_key(&ns_type, "", namespace))
-        .cloned()
-    else {
-        return Ok(());
-    };
-    let mut finalized = current.as_ref().clone();
-    if let Some(spec) = finalized.get_mut("spec").and_then(Value::as_object_mut) {
-        spec.insert("finalizers".into(), json!([]));
-    }
-    if finalized != *current {
-        store_object(
-            tx,
-            &ns_type,
-            "",
-            Some(current),
-            finalized,
-            &internal(NAMESPACE_MANAGER),
-            Subresource::Main,
-            false,
-        )?;
-    }
-    Ok(())
+    update(
+        tx,
+        &cluster_scoped(namespace_resource(), namespace),
+        NAMESPACE_MANAGER,
+        Subresource::Main,
+        |ns| {
+            if let Some(spec) = ns.get_mut("spec").and_then(Value::as_object_mut) {
+                spec.insert("finalizers".into(), json!([]));
+            }
+        },
+    )
 }
