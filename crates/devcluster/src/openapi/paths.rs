@@ -283,16 +283,7 @@ pub(super) fn routes(schemas: &SchemaSet, resource: &OpenApiResource) -> Vec<Rou
 
 fn collection_operations(kind: &Subject, schemas: &SchemaSet) -> Vec<Operation> {
     let name = kind.resource.kind;
-    let list = Operation {
-        response: list_response(kind, schemas),
-        query: LIST_PARAMETERS,
-        ..kind.operation(
-            "get",
-            "list",
-            "list",
-            format!("list or watch objects of kind {name}"),
-        )
-    };
+    let list = list_operation(kind, schemas);
     let create = Operation {
         body: Some(Body {
             schema: kind.definition.clone(),
@@ -303,10 +294,7 @@ fn collection_operations(kind: &Subject, schemas: &SchemaSet) -> Vec<Operation> 
         ..kind.operation("post", "post", "create", format!("create a {name}"))
     };
     let delete_collection = Operation {
-        body: Some(Body {
-            schema: DELETE_OPTIONS.to_string(),
-            media_types: ANY_MEDIA_TYPE,
-        }),
+        body: Some(delete_options_body()),
         response: STATUS.to_string(),
         query: DELETE_COLLECTION_PARAMETERS,
         ..kind.operation(
@@ -321,10 +309,7 @@ fn collection_operations(kind: &Subject, schemas: &SchemaSet) -> Vec<Operation> 
 
 fn delete_operation(kind: &Subject) -> Operation {
     Operation {
-        body: Some(Body {
-            schema: DELETE_OPTIONS.to_string(),
-            media_types: ANY_MEDIA_TYPE,
-        }),
+        body: Some(delete_options_body()),
         response: STATUS.to_string(),
         codes: DELETED,
         query: DELETE_PARAMETERS,
@@ -339,16 +324,7 @@ fn delete_operation(kind: &Subject) -> Operation {
 
 fn all_namespaces_route(kind: &Subject, prefix: &str, schemas: &SchemaSet) -> Route {
     let name = kind.resource.kind;
-    let mut list = Operation {
-        response: list_response(kind, schemas),
-        query: LIST_PARAMETERS,
-        ..kind.operation(
-            "get",
-            "list",
-            "list",
-            format!("list or watch objects of kind {name}"),
-        )
-    };
+    let mut list = list_operation(kind, schemas);
     list.id = format!(
         "list{}{}{name}ForAllNamespaces",
         pascal_group(kind.resource.group),
@@ -361,9 +337,27 @@ fn all_namespaces_route(kind: &Subject, prefix: &str, schemas: &SchemaSet) -> Ro
     }
 }
 
-fn list_response(kind: &Subject, schemas: &SchemaSet) -> String {
+/// The list (and watch) operation of a kind's collection.
+fn list_operation(kind: &Subject, schemas: &SchemaSet) -> Operation {
     let resource = kind.resource;
-    list_definition(schemas, resource.group, resource.version, resource.kind)
+    Operation {
+        response: list_definition(schemas, resource.group, resource.version, resource.kind),
+        query: LIST_PARAMETERS,
+        ..kind.operation(
+            "get",
+            "list",
+            "list",
+            format!("list or watch objects of kind {}", resource.kind),
+        )
+    }
+}
+
+/// The DeleteOptions body of a delete or deletecollection.
+fn delete_options_body() -> Body {
+    Body {
+        schema: DELETE_OPTIONS.to_string(),
+        media_types: ANY_MEDIA_TYPE,
+    }
 }
 
 fn subresource_route(

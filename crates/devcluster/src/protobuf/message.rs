@@ -8,7 +8,7 @@ use serde_json::{Map, Number, Value};
 use super::special;
 use super::table::{Field, Mode, Table, Type};
 use super::wire::{packed_varints, Fields, WireValue};
-use super::ProtobufError;
+use super::{invalid, wire_error, ProtobufError};
 
 /// How deep messages may nest before the body is refused.
 pub const MAX_DEPTH: usize = 64;
@@ -44,10 +44,7 @@ impl<'t> Decoder<'t> {
             .ok_or_else(|| ProtobufError::UnknownMessage(id.to_string()))?;
         let mut seen: HashMap<u32, Vec<WireValue<'_>>> = HashMap::new();
         for item in Fields::new(bytes) {
-            let (number, value) = item.map_err(|source| ProtobufError::Wire {
-                path: path.to_string(),
-                source,
-            })?;
+            let (number, value) = item.map_err(wire_error(path))?;
             seen.entry(number).or_default().push(value);
         }
         let mut out = Map::new();
@@ -122,11 +119,7 @@ impl<'t> Decoder<'t> {
             let item_path = format!("{path}[{i}]");
             match (ty, value) {
                 (Type::Int32 | Type::Int64 | Type::Bool, WireValue::Bytes(packed)) => {
-                    let unpacked =
-                        packed_varints(packed).map_err(|source| ProtobufError::Wire {
-                            path: item_path.clone(),
-                            source,
-                        })?;
+                    let unpacked = packed_varints(packed).map_err(wire_error(&item_path))?;
                     for v in unpacked {
                         items.push(self.value(ty, WireValue::Varint(v), &item_path, depth)?);
                     }
@@ -152,10 +145,7 @@ impl<'t> Decoder<'t> {
             };
             let (mut key, mut item) = (String::new(), None);
             for part in Fields::new(entry) {
-                match part.map_err(|source| ProtobufError::Wire {
-                    path: path.to_string(),
-                    source,
-                })? {
+                match part.map_err(wire_error(path))? {
                     (1, WireValue::Bytes(k)) => key = String::from_utf8_lossy(k).into_owned(),
                     (1, other) => return Err(wrong_type(path, "length-delimited", &other)),
                     (2, v) => item = Some(v),
@@ -272,12 +262,5 @@ fn wrong_type(path: &str, expected: &'static str, found: &WireValue<'_>) -> Prot
         path: path.to_string(),
         expected,
         found: found.wire_name(),
-    }
-}
-
-fn invalid(path: &str, reason: &str) -> ProtobufError {
-    ProtobufError::Invalid {
-        path: path.to_string(),
-        reason: reason.to_string(),
     }
 }

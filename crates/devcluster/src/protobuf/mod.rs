@@ -99,6 +99,22 @@ pub enum ProtobufError {
     Table(String),
 }
 
+/// Turns a wire error met while reading the message at `path` into a [`ProtobufError::Wire`].
+fn wire_error(path: &str) -> impl FnOnce(WireError) -> ProtobufError + '_ {
+    move |source| ProtobufError::Wire {
+        path: path.to_string(),
+        source,
+    }
+}
+
+/// A [`ProtobufError::Invalid`] for the value at `path`.
+fn invalid(path: &str, reason: impl Into<String>) -> ProtobufError {
+    ProtobufError::Invalid {
+        path: path.to_string(),
+        reason: reason.into(),
+    }
+}
+
 /// Names a JSON path in an error message; the empty path is the object itself.
 fn at(path: &str) -> &str {
     if path.is_empty() {

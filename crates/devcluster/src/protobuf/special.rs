@@ -5,23 +5,13 @@ use base64::Engine;
 use serde_json::Value;
 
 use super::wire::{Fields, WireValue};
-use super::ProtobufError;
+use super::{invalid, wire_error, ProtobufError};
 
 /// Reads a small message into `(field number, value)` pairs, tagging failures with `path`.
 fn fields<'a>(bytes: &'a [u8], path: &str) -> Result<Vec<(u32, WireValue<'a>)>, ProtobufError> {
     Fields::new(bytes)
         .collect::<Result<_, _>>()
-        .map_err(|source| ProtobufError::Wire {
-            path: path.to_string(),
-            source,
-        })
-}
-
-fn invalid(path: &str, reason: impl Into<String>) -> ProtobufError {
-    ProtobufError::Invalid {
-        path: path.to_string(),
-        reason: reason.into(),
-    }
+        .map_err(wire_error(path))
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -82,31 +82,42 @@ pub(super) fn read_strings(
         .collect()
 }
 
-pub(super) fn read_count(
+fn read_count(
     object: &Map<String, Value>,
     keyword: &'static str,
     path: &str,
 ) -> Result<Option<u64>, SchemaError> {
-    match object.get(keyword) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => value
-            .as_u64()
-            .map(Some)
-            .ok_or_else(|| invalid(path, keyword, "must be a non-negative integer")),
-    }
+    read_optional(
+        object,
+        keyword,
+        path,
+        Value::as_u64,
+        "must be a non-negative integer",
+    )
 }
 
-pub(super) fn read_number(
+fn read_number(
     object: &Map<String, Value>,
     keyword: &'static str,
     path: &str,
 ) -> Result<Option<f64>, SchemaError> {
+    read_optional(object, keyword, path, Value::as_f64, "must be a number")
+}
+
+/// An optional keyword read with `convert`; absent and null are `None`, a value `convert`
+/// rejects is an error with `reason`.
+fn read_optional<T>(
+    object: &Map<String, Value>,
+    keyword: &'static str,
+    path: &str,
+    convert: fn(&Value) -> Option<T>,
+    reason: &str,
+) -> Result<Option<T>, SchemaError> {
     match object.get(keyword) {
         None | Some(Value::Null) => Ok(None),
-        Some(value) => value
-            .as_f64()
+        Some(value) => convert(value)
             .map(Some)
-            .ok_or_else(|| invalid(path, keyword, "must be a number")),
+            .ok_or_else(|| invalid(path, keyword, reason)),
     }
 }
 

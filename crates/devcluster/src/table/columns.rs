@@ -73,24 +73,24 @@ const fn col(
     }
 }
 
+/// A string column shown by default.
+const fn string_col(name: &'static str, description: &'static str, cell: Cell) -> Column {
+    col(name, "string", description, cell)
+}
+
 /// A column shown only with `-o wide`.
 const fn wide(name: &'static str, description: &'static str, cell: Cell) -> Column {
     Column {
         priority: 1,
-        ..col(name, "string", description, cell)
+        ..string_col(name, description, cell)
     }
 }
 
 const NAME: Column = Column {
     format: "name",
-    ..col(
-        "Name",
-        "string",
-        NAME_DESCRIPTION,
-        Cell::Computed(cells::name),
-    )
+    ..string_col("Name", NAME_DESCRIPTION, Cell::Computed(cells::name))
 };
-const AGE: Column = col("Age", "string", AGE_DESCRIPTION, Cell::Computed(cells::age));
+const AGE: Column = string_col("Age", AGE_DESCRIPTION, Cell::Computed(cells::age));
 const CREATED_AT: Column = col(
     "Created At",
     "date",
@@ -112,9 +112,8 @@ const SELECTOR: Column = wide(
     "A label query over pods that should match the replicas count.",
     Cell::Computed(cells::selector),
 );
-const READY_OF_DESIRED: Column = col(
+const READY_OF_DESIRED: Column = string_col(
     "Ready",
-    "string",
     "Number of the pod with ready state",
     Cell::Computed(cells::ready_of_desired),
 );
@@ -165,7 +164,7 @@ const DAEMON_SET: &[Column] = &[
     col("Ready", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running with a Ready Condition.", Cell::Int("/status/numberReady")),
     col("Up-to-date", "integer", "The total number of nodes that are running updated daemon pod.", Cell::Int("/status/updatedNumberScheduled")),
     col("Available", "integer", "The number of nodes that should be running the daemon pod and have one or more of the daemon pod running and available.", Cell::Int("/status/numberAvailable")),
-    col("Node Selector", "string", "NodeSelector is a selector which must be true for the pod to fit on a node.", Cell::Computed(cells::node_selector)),
+    string_col("Node Selector", "NodeSelector is a selector which must be true for the pod to fit on a node.", Cell::Computed(cells::node_selector)),
     AGE,
     CONTAINERS,
     IMAGES,
@@ -174,9 +173,9 @@ const DAEMON_SET: &[Column] = &[
 
 const POD: &[Column] = &[
     NAME,
-    col("Ready", "string", "The aggregate readiness state of this pod for accepting traffic.", Cell::Computed(pod::pod_ready)),
-    col("Status", "string", "The aggregate status of the containers in this pod.", Cell::Computed(pod::pod_status)),
-    col("Restarts", "string", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", Cell::Computed(pod::pod_restarts)),
+    string_col("Ready", "The aggregate readiness state of this pod for accepting traffic.", Cell::Computed(pod::pod_ready)),
+    string_col("Status", "The aggregate status of the containers in this pod.", Cell::Computed(pod::pod_status)),
+    string_col("Restarts", "The number of times the containers in this pod have been restarted and when the last container in this pod has restarted.", Cell::Computed(pod::pod_restarts)),
     AGE,
     wide("IP", "podIP address allocated to the pod.", Cell::Text("/status/podIP", "<none>")),
     wide("Node", "NodeName indicates in which node this pod is scheduled.", Cell::Text("/spec/nodeName", "<none>")),
@@ -186,19 +185,18 @@ const POD: &[Column] = &[
 
 const SERVICE: &[Column] = &[
     NAME,
-    col("Type", "string", "type determines how the Service is exposed.", Cell::Text("/spec/type", "ClusterIP")),
-    col("Cluster-IP", "string", "clusterIP is the IP address of the service.", Cell::Text("/spec/clusterIP", "<none>")),
-    col("External-IP", "string", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.", Cell::Computed(cells::external_ip)),
-    col("Port(s)", "string", "The list of ports that are exposed by this service.", Cell::Computed(cells::service_ports)),
+    string_col("Type", "type determines how the Service is exposed.", Cell::Text("/spec/type", "ClusterIP")),
+    string_col("Cluster-IP", "clusterIP is the IP address of the service.", Cell::Text("/spec/clusterIP", "<none>")),
+    string_col("External-IP", "externalIPs is a list of IP addresses for which nodes in the cluster will also accept traffic for this service.", Cell::Computed(cells::external_ip)),
+    string_col("Port(s)", "The list of ports that are exposed by this service.", Cell::Computed(cells::service_ports)),
     AGE,
     wide("Selector", "Route service traffic to pods with label keys and values matching this selector.", Cell::Computed(cells::service_selector)),
 ];
 
 const CONFIG_MAP: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Data",
-        "string",
         "Data contains the configuration data.",
         Cell::Count(&["/data", "/binaryData"]),
     ),
@@ -207,15 +205,13 @@ const CONFIG_MAP: &[Column] = &[
 
 const SECRET: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Type",
-        "string",
         "Used to facilitate programmatic handling of secret data.",
         Cell::Text("/type", "Opaque"),
     ),
-    col(
+    string_col(
         "Data",
-        "string",
         "Data contains the secret data.",
         Cell::Count(&["/data"]),
     ),
@@ -224,9 +220,8 @@ const SECRET: &[Column] = &[
 
 const NAMESPACE: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Status",
-        "string",
         "The status of the namespace",
         Cell::Text("/status/phase", ""),
     ),
@@ -235,21 +230,18 @@ const NAMESPACE: &[Column] = &[
 
 const JOB: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Status",
-        "string",
         "Status of the job.",
         Cell::Computed(cells::job_status),
     ),
-    col(
+    string_col(
         "Completions",
-        "string",
         "The completed job replicas against desired",
         Cell::Computed(cells::job_completions),
     ),
-    col(
+    string_col(
         "Duration",
-        "string",
         "Time required to complete the job.",
         Cell::Computed(cells::job_duration),
     ),
@@ -261,15 +253,13 @@ const JOB: &[Column] = &[
 
 const CRON_JOB: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Schedule",
-        "string",
         "The schedule in Cron format.",
         Cell::Text("/spec/schedule", ""),
     ),
-    col(
+    string_col(
         "Timezone",
-        "string",
         "The time zone name for the given schedule.",
         Cell::Text("/spec/timeZone", "<none>"),
     ),
@@ -285,9 +275,8 @@ const CRON_JOB: &[Column] = &[
         "A list of pointers to currently running jobs.",
         Cell::Count(&["/status/active"]),
     ),
-    col(
+    string_col(
         "Last Schedule",
-        "string",
         "Information when was the last time the job was successfully scheduled.",
         Cell::Computed(cells::last_schedule),
     ),
@@ -311,27 +300,23 @@ const CRON_JOB: &[Column] = &[
 
 const INGRESS: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Class",
-        "string",
         "The name of the IngressClass resource that should be used",
         Cell::Text("/spec/ingressClassName", "<none>"),
     ),
-    col(
+    string_col(
         "Hosts",
-        "string",
         "Hosts that incoming requests are matched against before the ingress rule",
         Cell::Computed(cells::ingress_hosts),
     ),
-    col(
+    string_col(
         "Address",
-        "string",
         "Address is a list containing ingress points for the load-balancer",
         Cell::Computed(cells::ingress_address),
     ),
-    col(
+    string_col(
         "Ports",
-        "string",
         "Ports of TLS configurations that open",
         Cell::Computed(cells::ingress_ports),
     ),
@@ -340,24 +325,24 @@ const INGRESS: &[Column] = &[
 
 const PERSISTENT_VOLUME_CLAIM: &[Column] = &[
     NAME,
-    col("Status", "string", "The phase of the claim.", Cell::Computed(cells::claim_status)),
-    col("Volume", "string", "volumeName is the binding reference to the PersistentVolume backing this claim.", Cell::Text("/spec/volumeName", "")),
-    col("Capacity", "string", "capacity represents the actual resources of the underlying volume.", Cell::Computed(cells::claim_capacity)),
-    col("Access Modes", "string", "accessModes contains the actual access modes the volume backing the PVC has.", Cell::Computed(cells::claim_access_modes)),
-    col("StorageClass", "string", "storageClassName is the name of the StorageClass required by the claim.", Cell::Text("/spec/storageClassName", "")),
-    col("VolumeAttributesClass", "string", "volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.", Cell::Text("/spec/volumeAttributesClassName", "<unset>")),
+    string_col("Status", "The phase of the claim.", Cell::Computed(cells::claim_status)),
+    string_col("Volume", "volumeName is the binding reference to the PersistentVolume backing this claim.", Cell::Text("/spec/volumeName", "")),
+    string_col("Capacity", "capacity represents the actual resources of the underlying volume.", Cell::Computed(cells::claim_capacity)),
+    string_col("Access Modes", "accessModes contains the actual access modes the volume backing the PVC has.", Cell::Computed(cells::claim_access_modes)),
+    string_col("StorageClass", "storageClassName is the name of the StorageClass required by the claim.", Cell::Text("/spec/storageClassName", "")),
+    string_col("VolumeAttributesClass", "volumeAttributesClassName may be used to set the VolumeAttributesClass used by this claim.", Cell::Text("/spec/volumeAttributesClassName", "<unset>")),
     AGE,
     wide("VolumeMode", "volumeMode defines what type of volume is required by the claim.", Cell::Text("/spec/volumeMode", "<unset>")),
 ];
 
 const EVENT: &[Column] = &[
-    col("Last Seen", "string", "The time at which the most recent occurrence of this event was recorded.", Cell::Computed(event::event_last_seen)),
-    col("Type", "string", "Type of this event (Normal, Warning), new types could be added in the future", Cell::Text("/type", "")),
-    col("Reason", "string", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", Cell::Text("/reason", "")),
-    col("Object", "string", "The object that this event is about.", Cell::Computed(event::event_object)),
+    string_col("Last Seen", "The time at which the most recent occurrence of this event was recorded.", Cell::Computed(event::event_last_seen)),
+    string_col("Type", "Type of this event (Normal, Warning), new types could be added in the future", Cell::Text("/type", "")),
+    string_col("Reason", "This should be a short, machine understandable string that gives the reason for the transition into the object's current status.", Cell::Text("/reason", "")),
+    string_col("Object", "The object that this event is about.", Cell::Computed(event::event_object)),
     wide("Subobject", "If referring to a piece of an object instead of an entire object, this string should contain a valid JSON/Go field access statement.", Cell::Text("/involvedObject/fieldPath", "")),
     wide("Source", "The component reporting this event.", Cell::Computed(event::event_source)),
-    col("Message", "string", "A human-readable description of the status of this operation.", Cell::Computed(event::event_message)),
+    string_col("Message", "A human-readable description of the status of this operation.", Cell::Computed(event::event_message)),
     wide("First Seen", "The time at which the event was first recorded.", Cell::Computed(event::event_first_seen)),
     wide("Count", "The number of times this event has occurred.", Cell::Computed(event::event_count)),
     Column {
@@ -368,15 +353,14 @@ const EVENT: &[Column] = &[
 
 const SERVICE_ACCOUNT: &[Column] = &[
     NAME,
-    col("Secrets", "string", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", Cell::Count(&["/secrets"])),
+    string_col("Secrets", "Secrets is a list of the secrets in the same namespace that pods running using this ServiceAccount are allowed to use.", Cell::Count(&["/secrets"])),
     AGE,
 ];
 
 const LEASE: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Holder",
-        "string",
         "holderIdentity contains the identity of the holder of a current lease.",
         Cell::Text("/spec/holderIdentity", ""),
     ),
@@ -385,7 +369,7 @@ const LEASE: &[Column] = &[
 
 const BINDING: &[Column] = &[
     NAME,
-    col("Role", "string", "RoleRef can only reference a Role in the current namespace or a ClusterRole in the global namespace.", Cell::Computed(policy::binding_role)),
+    string_col("Role", "RoleRef can only reference a Role in the current namespace or a ClusterRole in the global namespace.", Cell::Computed(policy::binding_role)),
     AGE,
     wide("Users", "Users in the roleBinding", Cell::Computed(policy::binding_users)),
     wide("Groups", "Groups in the roleBinding", Cell::Computed(policy::binding_groups)),
@@ -394,15 +378,13 @@ const BINDING: &[Column] = &[
 
 const POD_DISRUPTION_BUDGET: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Min Available",
-        "string",
         "The minimum number of pods that must be available.",
         Cell::Computed(policy::min_available),
     ),
-    col(
+    string_col(
         "Max Unavailable",
-        "string",
         "The maximum number of pods that may be unavailable.",
         Cell::Computed(policy::max_unavailable),
     ),
@@ -417,9 +399,8 @@ const POD_DISRUPTION_BUDGET: &[Column] = &[
 
 const NETWORK_POLICY: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Pod-Selector",
-        "string",
         "Selects the pods to which this NetworkPolicy object applies.",
         Cell::Computed(policy::pod_selector),
     ),
@@ -431,24 +412,22 @@ const STORAGE_CLASS: &[Column] = &[
         cell: Cell::Computed(policy::storage_class_name),
         ..NAME
     },
-    col("Provisioner", "string", "Indicates the type of the provisioner.", Cell::Text("/provisioner", "")),
-    col("ReclaimPolicy", "string", "Dynamically provisioned PersistentVolumes of this storage class are created with this reclaimPolicy.", Cell::Text("/reclaimPolicy", "Delete")),
-    col("VolumeBindingMode", "string", "VolumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.", Cell::Text("/volumeBindingMode", "Immediate")),
-    col("AllowVolumeExpansion", "string", "AllowVolumeExpansion shows whether the storage class allow volume expand", Cell::Computed(policy::allow_volume_expansion)),
+    string_col("Provisioner", "Indicates the type of the provisioner.", Cell::Text("/provisioner", "")),
+    string_col("ReclaimPolicy", "Dynamically provisioned PersistentVolumes of this storage class are created with this reclaimPolicy.", Cell::Text("/reclaimPolicy", "Delete")),
+    string_col("VolumeBindingMode", "VolumeBindingMode indicates how PersistentVolumeClaims should be provisioned and bound.", Cell::Text("/volumeBindingMode", "Immediate")),
+    string_col("AllowVolumeExpansion", "AllowVolumeExpansion shows whether the storage class allow volume expand", Cell::Computed(policy::allow_volume_expansion)),
     AGE,
 ];
 
 const INGRESS_CLASS: &[Column] = &[
     NAME,
-    col(
+    string_col(
         "Controller",
-        "string",
         "Controller that is responsible for handling this class",
         Cell::Text("/spec/controller", ""),
     ),
-    col(
+    string_col(
         "Parameters",
-        "string",
         "A reference to a resource with additional parameters",
         Cell::Computed(policy::ingress_class_parameters),
     ),
