@@ -2,6 +2,8 @@
 //! of label keys and values, annotation keys and sizes, and finalizer names. Messages are
 //! kube-apiserver's own wording (k8s.io/apimachinery/pkg/util/validation).
 
+use std::borrow::Cow;
+
 use serde_json::{Map, Value};
 
 use crate::field::{FieldError, FieldErrorKind};
@@ -93,10 +95,10 @@ pub fn validate_name(group: &str, kind: &str, name: &str, is_prefix: bool) -> Re
 }
 
 /// A generateName prefix may end with '-': kube-apiserver checks it as if that were a letter.
-fn mask_trailing_dash(name: &str, is_prefix: bool) -> String {
+fn mask_trailing_dash(name: &str, is_prefix: bool) -> Cow<'_, str> {
     match name.strip_suffix('-') {
-        Some(stem) if is_prefix && !stem.is_empty() => format!("{stem}a"),
-        _ => name.to_string(),
+        Some(stem) if is_prefix && !stem.is_empty() => Cow::Owned(format!("{stem}a")),
+        _ => Cow::Borrowed(name),
     }
 }
 
@@ -256,6 +258,9 @@ pub fn validate_metadata(metadata: &Value) -> Vec<FieldError> {
 }
 
 fn invalid_each(field: &str, value: &str, problems: Vec<String>, errors: &mut Vec<FieldError>) {
+    if problems.is_empty() {
+        return;
+    }
     let value = Value::String(value.to_string());
     for problem in problems {
         errors.push(FieldError::new(

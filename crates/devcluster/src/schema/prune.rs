@@ -17,28 +17,25 @@ pub(crate) fn prune(
     match value {
         Value::Object(map) => {
             let node = arena.node(id);
-            if !node.keeps_unknown_fields() && node.additional == Additional::None {
-                map.retain(|key, _| {
-                    let declared = node.property(key).is_some();
-                    if !declared {
+            let drops_unknown = !node.keeps_unknown_fields() && node.additional == Additional::None;
+            // One pass, one property lookup per key: undeclared fields are dropped (when the node
+            // drops them), declared ones and additionalProperties values are pruned in turn.
+            map.retain(|key, child| {
+                let (child_id, mark) = match (node.property(key), node.additional) {
+                    (Some(child_id), _) => (child_id, path.field(key)),
+                    (None, Additional::Schema(child_id)) => (child_id, path.key(key)),
+                    (None, _) if drops_unknown => {
                         let mark = path.field(key);
                         removed.push(path.as_str().to_string());
                         path.restore(mark);
+                        return false;
                     }
-                    declared
-                });
-            }
-            for (key, child) in map.iter_mut() {
-                if let Some(child_id) = node.property(key) {
-                    let mark = path.field(key);
-                    prune(arena, child_id, child, path, removed);
-                    path.restore(mark);
-                } else if let Additional::Schema(child_id) = node.additional {
-                    let mark = path.key(key);
-                    prune(arena, child_id, child, path, removed);
-                    path.restore(mark);
-                }
-            }
+                    (None, _) => return true,
+                };
+                prune(arena, child_id, child, path, removed);
+                path.restore(mark);
+                true
+            });
         }
         Value::Array(items) => {
             if let Some(items_id) = arena.node(id).items {
