@@ -19,7 +19,6 @@ use driftless_render::{
 /// one ConfigMap.
 #[cfg(unix)]
 fn stand_in(dir: &Path) -> PathBuf {
-    use std::os::unix::fs::PermissionsExt;
     let script = format!(
         r#"#!/bin/sh
 printf '%s\n' "$@" > '{dir}/args'
@@ -32,6 +31,13 @@ printf 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: stand-in\n'
 "#,
         dir = dir.display()
     );
+    write_helm(dir, &script)
+}
+
+/// Writes `script` as an executable `helm` in `dir`.
+#[cfg(unix)]
+fn write_helm(dir: &Path, script: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
     let path = dir.join("helm");
     fs::write(&path, script).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
@@ -185,15 +191,11 @@ fn value_file_outside_the_checkout_or_remote_is_refused() {
 #[test]
 fn helm_failure_carries_its_stderr() {
     let _serial = serial();
-    use std::os::unix::fs::PermissionsExt;
     let tools = tempfile::tempdir().unwrap();
-    let helm = tools.path().join("helm");
-    fs::write(
-        &helm,
+    let helm = write_helm(
+        tools.path(),
         "#!/bin/sh\necho 'Error: chart requires kubeVersion >=1.40' >&2\nexit 1\n",
-    )
-    .unwrap();
-    fs::set_permissions(&helm, fs::Permissions::from_mode(0o755)).unwrap();
+    );
     let err = renderer(Some(helm))
         .render(&RenderRequest::new(&fixture("helm"), "c1", &spec("chart")))
         .unwrap_err();

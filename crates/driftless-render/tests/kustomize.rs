@@ -8,7 +8,8 @@ use std::time::Duration;
 use common::{fixture, kinds_and_names, spec};
 use driftless_core::{KustomizeSource, SourceSpec};
 use driftless_render::{
-    render, HelmCommand, KustomizeCommand, KustomizeError, RenderError, RenderRequest, Renderer,
+    render, HelmCommand, KustomizeCommand, KustomizeError, KustomizeTool, RenderError,
+    RenderRequest, Renderer,
 };
 
 #[test]
@@ -139,6 +140,26 @@ fn missing_resource_is_named_before_running_the_tool() {
     );
 }
 
+/// Renders the base with a kubectl that does not exist, so the tool cannot start.
+fn render_base_with_unstartable_kubectl() -> RenderError {
+    let renderer = Renderer::new(
+        Arc::new(KustomizeCommand::with_program(
+            "/nonexistent/kubectl".into(),
+            KustomizeTool::Kubectl,
+            Duration::from_secs(1),
+        )),
+        HelmCommand::from_path(Duration::from_secs(1)),
+        None,
+    );
+    renderer
+        .render(&RenderRequest::new(
+            &fixture("kustomize"),
+            "c1",
+            &spec("base"),
+        ))
+        .unwrap_err()
+}
+
 #[test]
 fn missing_tool_names_what_to_install() {
     let command = KustomizeCommand::from_path(Duration::from_secs(1));
@@ -146,22 +167,7 @@ fn missing_tool_names_what_to_install() {
         command.tool().is_some(),
         "kubectl or kustomize must be on PATH for these tests"
     );
-    let renderer = Renderer::new(
-        Arc::new(KustomizeCommand::with_program(
-            "/nonexistent/kubectl".into(),
-            driftless_render::KustomizeTool::Kubectl,
-            Duration::from_secs(1),
-        )),
-        HelmCommand::from_path(Duration::from_secs(1)),
-        None,
-    );
-    let err = renderer
-        .render(&RenderRequest::new(
-            &fixture("kustomize"),
-            "c1",
-            &spec("base"),
-        ))
-        .unwrap_err();
+    let err = render_base_with_unstartable_kubectl();
     assert!(err.to_string().contains("cannot start kubectl"), "{err}");
 }
 
@@ -169,22 +175,7 @@ fn missing_tool_names_what_to_install() {
 fn failing_kustomization_is_not_transient_but_a_tool_that_cannot_start_is() {
     let err = render(&fixture("kustomize"), "c1", &spec("broken")).unwrap_err();
     assert!(!err.is_transient(), "{err}");
-    let renderer = Renderer::new(
-        Arc::new(KustomizeCommand::with_program(
-            "/nonexistent/kubectl".into(),
-            driftless_render::KustomizeTool::Kubectl,
-            Duration::from_secs(1),
-        )),
-        HelmCommand::from_path(Duration::from_secs(1)),
-        None,
-    );
-    let err = renderer
-        .render(&RenderRequest::new(
-            &fixture("kustomize"),
-            "c1",
-            &spec("base"),
-        ))
-        .unwrap_err();
+    let err = render_base_with_unstartable_kubectl();
     assert!(err.is_transient(), "{err}");
 }
 
