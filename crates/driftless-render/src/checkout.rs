@@ -143,20 +143,11 @@ impl Checkout {
     pub fn check_symlinks(&self) -> Result<(), CheckoutError> {
         let mut pending = vec![self.root.clone()];
         while let Some(dir) = pending.pop() {
-            let entries = fs::read_dir(&dir).map_err(|source| CheckoutError::Inspect {
-                path: self.relative(&dir),
-                source,
-            })?;
+            let entries = fs::read_dir(&dir).map_err(self.inspect_error(&dir))?;
             for entry in entries {
-                let entry = entry.map_err(|source| CheckoutError::Inspect {
-                    path: self.relative(&dir),
-                    source,
-                })?;
+                let entry = entry.map_err(self.inspect_error(&dir))?;
                 let path = entry.path();
-                let file_type = entry.file_type().map_err(|source| CheckoutError::Inspect {
-                    path: self.relative(&path),
-                    source,
-                })?;
+                let file_type = entry.file_type().map_err(self.inspect_error(&path))?;
                 if file_type.is_symlink() {
                     self.check_link(&path)?;
                 } else if file_type.is_dir() && entry.file_name() != ".git" {
@@ -165,6 +156,17 @@ impl Checkout {
             }
         }
         Ok(())
+    }
+
+    /// Turns an I/O error on `path` (inside the checkout) into [`CheckoutError::Inspect`].
+    pub(crate) fn inspect_error<'a>(
+        &'a self,
+        path: &'a Path,
+    ) -> impl Fn(io::Error) -> CheckoutError + 'a {
+        move |source| CheckoutError::Inspect {
+            path: self.relative(path),
+            source,
+        }
     }
 
     fn check_link(&self, link: &Path) -> Result<(), CheckoutError> {
@@ -187,11 +189,8 @@ impl Checkout {
 
     /// Reads a file inside the checkout, refusing files over [`MAX_FILE_BYTES`].
     pub fn read_bytes(&self, path: &Path) -> Result<Vec<u8>, CheckoutError> {
-        let inspect = |source| CheckoutError::Inspect {
-            path: self.relative(path),
-            source,
-        };
-        let size = fs::metadata(path).map_err(inspect)?.len();
+        let inspect = self.inspect_error(path);
+        let size = fs::metadata(path).map_err(&inspect)?.len();
         if size > MAX_FILE_BYTES {
             return Err(CheckoutError::TooLarge {
                 path: self.relative(path),

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use driftless_core::{DirectorySource, JsonnetSource, Manifest};
 use globset::{Glob, GlobMatcher};
 
-use crate::checkout::{Checkout, CheckoutError};
+use crate::checkout::Checkout;
 use crate::documents::{parse_manifests, Format};
 use crate::jsonnet::evaluate_file;
 use crate::RenderError;
@@ -181,20 +181,15 @@ fn collect_files(
     out: &mut Vec<Picked>,
 ) -> Result<(), RenderError> {
     for entry in sorted_entries(checkout, current)? {
-        let name = entry
+        let hidden = entry
             .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        if name.starts_with('.') {
+            .is_some_and(|name| name.as_encoded_bytes().starts_with(b"."));
+        if hidden {
             continue;
         }
-        let shown = checkout.relative(&entry);
-        let metadata = fs::symlink_metadata(&entry).map_err(|source| CheckoutError::Inspect {
-            path: shown.clone(),
-            source,
-        })?;
+        let metadata = fs::symlink_metadata(&entry).map_err(checkout.inspect_error(&entry))?;
         if metadata.is_symlink() {
-            let target = checkout.contain(&entry, &shown)?;
+            let target = checkout.contain(&entry, &checkout.relative(&entry))?;
             if target.is_file() {
                 pick_file(base, &entry, target, filter, out);
             }

@@ -141,10 +141,15 @@ pub struct Renderer {
 impl Renderer {
     /// Tools found on PATH, [`DEFAULT_TOOL_TIMEOUT`], and a cache of [`DEFAULT_CACHE_ENTRIES`].
     pub fn from_path() -> Self {
+        Self::tools_on_path(Some(RenderCache::new(DEFAULT_CACHE_ENTRIES)))
+    }
+
+    /// Tools found on PATH with [`DEFAULT_TOOL_TIMEOUT`], and the given cache.
+    fn tools_on_path(cache: Option<RenderCache>) -> Self {
         Self::new(
             Arc::new(KustomizeCommand::from_path(DEFAULT_TOOL_TIMEOUT)),
             HelmCommand::from_path(DEFAULT_TOOL_TIMEOUT),
-            Some(RenderCache::new(DEFAULT_CACHE_ENTRIES)),
+            cache,
         )
     }
 
@@ -231,11 +236,7 @@ pub fn render(
     commit: &str,
     source: &SourceSpec,
 ) -> Result<Vec<Manifest>, RenderError> {
-    let renderer = Renderer::new(
-        Arc::new(KustomizeCommand::from_path(DEFAULT_TOOL_TIMEOUT)),
-        HelmCommand::from_path(DEFAULT_TOOL_TIMEOUT),
-        None,
-    );
-    let manifests = renderer.render(&RenderRequest::new(artifact_dir, commit, source))?;
+    let manifests =
+        Renderer::tools_on_path(None).render(&RenderRequest::new(artifact_dir, commit, source))?;
     Ok(Arc::unwrap_or_clone(manifests))
 }

@@ -51,11 +51,12 @@ pub enum ValidationError {
 /// and namespace, and no two objects with the same (group, kind, namespace, name).
 /// Returns the first problem found, in manifest order.
 pub fn validate(manifests: &[Manifest]) -> Result<(), ValidationError> {
-    let mut seen: HashMap<(String, String, String, String), &Origin> = HashMap::new();
+    let mut seen: HashMap<Identity<'_>, &Origin> = HashMap::with_capacity(manifests.len());
     for manifest in manifests {
-        let key = check_manifest(manifest)?;
-        let Some(key) = key else { continue };
-        if let Some(first) = seen.insert(key.clone(), &manifest.origin) {
+        let Some(key) = check_manifest(manifest)? else {
+            continue;
+        };
+        if let Some(first) = seen.insert(key, &manifest.origin) {
             let (group, kind, namespace, name) = key;
             return Err(ValidationError::Duplicate {
                 object: format!("{group}/{kind}:{namespace}/{name}"),
@@ -67,11 +68,12 @@ pub fn validate(manifests: &[Manifest]) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// (group, kind, namespace, name), borrowed from the manifest.
+type Identity<'a> = (&'a str, &'a str, &'a str, &'a str);
+
 /// Validates one manifest; returns its identity key, or `None` for objects named by
 /// `generateName` (each gets a fresh name, so they cannot collide).
-fn check_manifest(
-    manifest: &Manifest,
-) -> Result<Option<(String, String, String, String)>, ValidationError> {
+fn check_manifest(manifest: &Manifest) -> Result<Option<Identity<'_>>, ValidationError> {
     let missing = |field| ValidationError::MissingField {
         origin: manifest.origin.clone(),
         field,
@@ -89,12 +91,7 @@ fn check_manifest(
     match (manifest.name(), manifest.generate_name()) {
         (Some(name), _) => {
             check_name(manifest, "metadata.name", name, rule)?;
-            Ok(Some((
-                group.to_owned(),
-                kind.to_owned(),
-                namespace.to_owned(),
-                name.to_owned(),
-            )))
+            Ok(Some((group, kind, namespace, name)))
         }
         (None, Some(prefix)) => {
             let candidate = format!("{prefix}{GENERATED_SUFFIX}");

@@ -2,6 +2,7 @@
 //! controller would render them. Useful in CI to check a change before it is merged.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
@@ -226,7 +227,7 @@ async fn render_blocking(
     commit: String,
     source: SourceSpec,
     args: &RenderArgs,
-) -> anyhow::Result<Vec<Manifest>> {
+) -> anyhow::Result<Arc<Vec<Manifest>>> {
     let release_name = args
         .release_name
         .clone()
@@ -240,9 +241,7 @@ async fn render_blocking(
             },
             ..RenderRequest::new(&checkout, &commit, &source)
         };
-        Renderer::from_path()
-            .render(&request)
-            .map(|m| m.as_ref().clone())
+        Renderer::from_path().render(&request)
     })
     .await
     .context("the render task failed")?;
