@@ -42,7 +42,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::cluster::{Cluster, State, WriteOptions};
 use crate::events::Hub;
 use crate::persist::{Committer, Loaded};
-use crate::registry::Registry;
+use crate::registry::{Registry, ResourceKey};
 use crate::schema::SchemaSet;
 use crate::store::Store;
 
@@ -269,9 +269,7 @@ fn initial_state(loaded: Loaded) -> Result<State, DevClusterError> {
     };
     state.store.observe_resource_version(loaded.rv);
     for (key, object) in loaded.objects {
-        if key.resource.group == "apiextensions.k8s.io"
-            && key.resource.plural == "customresourcedefinitions"
-        {
+        if key.resource == ResourceKey::crds() {
             if let Err(e) = controllers::register_crd(&mut state, &object) {
                 tracing::warn!(crd = %key.name, error = %e, "stored CRD not served");
             }

@@ -95,6 +95,31 @@ pub struct ResourceKey {
     pub plural: String,
 }
 
+impl ResourceKey {
+    /// The key of the resource `plural` in `group`.
+    pub fn new(group: &str, plural: &str) -> Self {
+        ResourceKey {
+            group: group.to_string(),
+            plural: plural.to_string(),
+        }
+    }
+
+    /// Namespaces.
+    pub fn namespaces() -> Self {
+        Self::new("", "namespaces")
+    }
+
+    /// Services.
+    pub fn services() -> Self {
+        Self::new("", "services")
+    }
+
+    /// CustomResourceDefinitions.
+    pub fn crds() -> Self {
+        Self::new("apiextensions.k8s.io", "customresourcedefinitions")
+    }
+}
+
 /// All served types, indexed for routing and discovery.
 #[derive(Debug, Clone, Default)]
 pub struct Registry {

@@ -18,7 +18,7 @@ use super::served;
 use crate::cluster::{meta_str, Cluster, ListOptions};
 use crate::error::{ApiError, ApiResult};
 use crate::events::{Event, EventType};
-use crate::registry::ResourceType;
+use crate::registry::{ResourceKey, ResourceType};
 use crate::table::{self, TableOptions};
 
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(1800);
@@ -51,6 +51,7 @@ pub async fn serve(
     let (tx, rx) = mpsc::channel::<Bytes>(256);
     let watcher = Watcher {
         table,
+        resource: rt.resource_key(),
         rt,
         namespace,
         filter,
@@ -147,6 +148,8 @@ fn start_of(q: &params::Query) -> ApiResult<Start> {
 struct Watcher {
     /// Render objects as Table rows (`kubectl get -w` asks for them) instead of plain objects.
     table: Option<TableOptions>,
+    /// The watched resource's key, compared with every event.
+    resource: ResourceKey,
     rt: Arc<ResourceType>,
     namespace: Option<String>,
     filter: ListOptions,
@@ -174,7 +177,7 @@ impl Watcher {
     }
 
     fn in_scope(&self, event: &Event) -> bool {
-        event.resource == self.rt.resource_key()
+        event.resource == self.resource
             && self
                 .namespace
                 .as_deref()

@@ -8,8 +8,9 @@ use super::options::FieldValidation;
 use super::{meta_str, State};
 use crate::error::{ApiError, ApiResult, Cause};
 use crate::names;
-use crate::registry::ResourceType;
+use crate::registry::{ResourceKey, ResourceType};
 use crate::schema::{FieldError, FieldErrorKind};
+use crate::store::ObjectKey;
 
 /// Checks that `object` is an object of `rt` and fills in apiVersion, kind and namespace from the URL.
 pub(crate) fn conform_to_url(
@@ -65,20 +66,25 @@ pub(crate) fn conform_to_url(
 }
 
 /// Refuses writes into a namespace that does not exist or is being deleted.
-pub(crate) fn check_namespace(state: &State, rt: &ResourceType, namespace: &str) -> ApiResult<()> {
+pub(crate) fn check_namespace(
+    state: &State,
+    rt: &ResourceType,
+    namespace: &str,
+    name: &str,
+) -> ApiResult<()> {
     if !rt.namespaced {
         return Ok(());
     }
-    let Some(ns_type) = state.registry.by_kind("", "v1", "Namespace") else {
-        return Ok(());
+    let key = ObjectKey {
+        resource: ResourceKey::namespaces(),
+        namespace: String::new(),
+        name: namespace.to_string(),
     };
-    let key = super::read::object_key(&ns_type, "", namespace);
     match state.store.get(&key) {
         None => Err(ApiError::not_found("", "namespaces", namespace)),
         Some(ns) if ns.pointer("/metadata/deletionTimestamp").is_some() => Err(ApiError::forbidden(format!(
-            "{} \"{}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
-            rt.plural,
-            meta_str(ns, "name").unwrap_or_default()
+            "{} \"{name}\" is forbidden: unable to create new content in namespace {namespace} because it is being terminated",
+            rt.plural
         ))),
         Some(_) => Ok(()),
     }

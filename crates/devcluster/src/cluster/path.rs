@@ -34,7 +34,7 @@ pub(crate) fn store_object(
     };
     restrict_to_subresource(rt, sub, &mut new, old.as_deref(), carried);
     if old.is_none() {
-        check_namespace(tx.state, rt, namespace)?;
+        check_namespace(tx.state, rt, namespace, &name)?;
         apply_create_defaults(rt, &mut new);
     }
     if rt.group.is_empty() && rt.kind == "Service" {

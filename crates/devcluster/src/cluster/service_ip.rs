@@ -38,10 +38,7 @@ pub(super) fn settle(store: &Store, old: Option<&Value>, service: &mut Value) {
 }
 
 fn free_address(store: &Store) -> Option<String> {
-    let services = ResourceKey {
-        group: String::new(),
-        plural: "services".into(),
-    };
+    let services = ResourceKey::services();
     let taken: BTreeSet<&str> = store
         .list(&services, None, None)
         .filter_map(|(_, s)| s.pointer("/spec/clusterIP")?.as_str())
@@ -58,10 +55,7 @@ mod tests {
 
     fn stored(store: &mut Store, name: &str, ip: &str) {
         let key = crate::store::ObjectKey {
-            resource: ResourceKey {
-                group: String::new(),
-                plural: "services".into(),
-            },
+            resource: ResourceKey::services(),
             namespace: "default".into(),
             name: name.into(),
         };

@@ -149,7 +149,7 @@ impl Cluster {
                 if sub == Subresource::Status {
                     return Err(ApiError::not_found(&rt.group, &rt.plural, name));
                 }
-                check_namespace(tx.state, rt, namespace)?;
+                check_namespace(tx.state, rt, namespace, name)?;
             }
             if let Some(live) = &live {
                 check_precondition(rt, name, live, &config)?;

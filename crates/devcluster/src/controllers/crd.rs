@@ -15,7 +15,7 @@ pub(super) async fn establish_crd(cluster: &Cluster, crd: &Value) -> ApiResult<(
             let accepted = register_crd(tx.state, crd);
             update(
                 tx,
-                &cluster_scoped(crd_resource(), &name),
+                &cluster_scoped(ResourceKey::crds(), &name),
                 CRD_MANAGER,
                 Subresource::Status,
                 |crd| crd["status"] = crd_status(crd, accepted),
@@ -223,7 +223,7 @@ pub(super) async fn cleanup_crd(cluster: &Cluster, crd: &Value) -> ApiResult<()>
             }
             remove_finalizer(
                 tx,
-                &cluster_scoped(crd_resource(), &name),
+                &cluster_scoped(ResourceKey::crds(), &name),
                 CRD_CLEANUP_FINALIZER,
                 CRD_MANAGER,
             )

@@ -39,7 +39,7 @@ pub(super) fn after_delete(tx: &mut Tx<'_>, gone: &Value) -> ApiResult<()> {
         }
     }
     if let Some(ns) = meta_str(gone, "namespace").filter(|n| !n.is_empty()) {
-        let terminating = lookup(tx, &cluster_scoped(namespace_resource(), ns))
+        let terminating = lookup(tx, &cluster_scoped(ResourceKey::namespaces(), ns))
             .is_some_and(|(_, o)| o.pointer("/metadata/deletionTimestamp").is_some());
         if terminating {
             terminate_namespace(tx, ns)?;

@@ -31,20 +31,6 @@ const CRD_MANAGER: &str = "devcluster-apiextensions";
 const NAMESPACE_MANAGER: &str = "devcluster-namespace-controller";
 const GC_MANAGER: &str = "devcluster-garbage-collector";
 
-fn crd_resource() -> ResourceKey {
-    ResourceKey {
-        group: "apiextensions.k8s.io".into(),
-        plural: "customresourcedefinitions".into(),
-    }
-}
-
-fn namespace_resource() -> ResourceKey {
-    ResourceKey {
-        group: String::new(),
-        plural: "namespaces".into(),
-    }
-}
-
 /// Where a cluster-scoped object of `resource` named `name` lives.
 fn cluster_scoped(resource: ResourceKey, name: &str) -> ObjectKey {
     ObjectKey {
@@ -67,7 +53,7 @@ pub async fn run(cluster: Arc<Cluster>, mut events: mpsc::UnboundedReceiver<Arc<
 /// Picks up work left from before a restart: terminating namespaces and CRDs, unestablished CRDs.
 async fn resync(cluster: &Cluster) {
     let pending: Vec<(ResourceKey, Arc<Value>)> = cluster.read(|s| {
-        [crd_resource(), namespace_resource()]
+        [ResourceKey::crds(), ResourceKey::namespaces()]
             .into_iter()
             .flat_map(|r| {
                 s.store
@@ -96,7 +82,7 @@ async fn handle(cluster: &Cluster, event: &Event) -> ApiResult<()> {
         .object
         .pointer("/metadata/deletionTimestamp")
         .is_some();
-    if event.resource == crd_resource() {
+    if event.resource == ResourceKey::crds() {
         match (event.kind, deleting) {
             (EventType::Deleted, _) => {
                 cluster
@@ -110,7 +96,7 @@ async fn handle(cluster: &Cluster, event: &Event) -> ApiResult<()> {
             (_, false) => establish_crd(cluster, &event.object).await?,
         }
     }
-    if event.resource == namespace_resource() && deleting && event.kind != EventType::Deleted {
+    if event.resource == ResourceKey::namespaces() && deleting && event.kind != EventType::Deleted {
         let name = meta_str(&event.object, "name")
             .unwrap_or_default()
             .to_string();

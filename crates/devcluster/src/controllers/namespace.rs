@@ -38,7 +38,7 @@ pub(super) fn terminate_namespace(tx: &mut Tx<'_>, namespace: &str) -> ApiResult
     }
     update(
         tx,
-        &cluster_scoped(namespace_resource(), namespace),
+        &cluster_scoped(ResourceKey::namespaces(), namespace),
         NAMESPACE_MANAGER,
         Subresource::Main,
         |ns| {
