@@ -35,23 +35,8 @@ async fn apply_creates_and_records_managed_fields() {
 async fn conflicting_manager_is_refused_until_forced() {
     let c = cluster().await;
     let api = deployments(&c, "default");
-    apply(
-        &api,
-        "gitops",
-        deployment("web", "default", 2, "nginx:1"),
-        false,
-    )
-    .await
-    .unwrap();
-    let err = status_of(
-        apply(
-            &api,
-            "other",
-            deployment("web", "default", 5, "nginx:1"),
-            false,
-        )
-        .await,
-    );
+    apply_web(&api, "gitops", 2, false).await.unwrap();
+    let err = status_of(apply_web(&api, "other", 5, false).await);
     assert_eq!((err.code, err.reason.as_str()), (409, "Conflict"));
     let causes = err.details.unwrap().causes;
     assert!(
@@ -60,27 +45,11 @@ async fn conflicting_manager_is_refused_until_forced() {
             && c.message.contains("gitops")),
         "{causes:?}"
     );
-    let forced = apply(
-        &api,
-        "other",
-        deployment("web", "default", 5, "nginx:1"),
-        true,
-    )
-    .await
-    .unwrap();
+    let forced = apply_web(&api, "other", 5, true).await.unwrap();
     assert_eq!(forced.data["spec"]["replicas"], 5);
     // Ownership moved: the first manager now conflicts.
     assert_eq!(
-        status_of(
-            apply(
-                &api,
-                "gitops",
-                deployment("web", "default", 2, "nginx:1"),
-                false
-            )
-            .await
-        )
-        .code,
+        status_of(apply_web(&api, "gitops", 2, false).await).code,
         409
     );
 }
@@ -89,12 +58,8 @@ async fn conflicting_manager_is_refused_until_forced() {
 async fn equal_values_are_shared_not_conflicts() {
     let c = cluster().await;
     let api = deployments(&c, "default");
-    apply(&api, "a", deployment("web", "default", 2, "nginx:1"), false)
-        .await
-        .unwrap();
-    let shared = apply(&api, "b", deployment("web", "default", 2, "nginx:1"), false)
-        .await
-        .unwrap();
+    apply_web(&api, "a", 2, false).await.unwrap();
+    let shared = apply_web(&api, "b", 2, false).await.unwrap();
     assert_eq!(shared.metadata.managed_fields.unwrap().len(), 2);
 }
 
@@ -132,9 +97,7 @@ async fn dropped_field_is_removed_unless_another_manager_owns_it() {
 async fn containers_merge_by_name_across_managers() {
     let c = cluster().await;
     let api = deployments(&c, "default");
-    apply(&api, "a", deployment("web", "default", 1, "nginx:1"), false)
-        .await
-        .unwrap();
+    apply_web(&api, "a", 1, false).await.unwrap();
     let sidecar = json!({
         "apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web", "namespace": "default"},
         "spec": {"template": {"spec": {"containers": [{"name": "sidecar", "image": "envoy:1"}]}}}
@@ -153,14 +116,7 @@ async fn containers_merge_by_name_across_managers() {
 async fn update_manager_conflicts_with_a_later_apply() {
     let c = cluster().await;
     let api = deployments(&c, "default");
-    apply(
-        &api,
-        "gitops",
-        deployment("web", "default", 2, "nginx:1"),
-        false,
-    )
-    .await
-    .unwrap();
+    apply_web(&api, "gitops", 2, false).await.unwrap();
     let params = PatchParams {
         field_manager: Some("kubectl-scale".into()),
         ..Default::default()
@@ -172,15 +128,7 @@ async fn update_manager_conflicts_with_a_later_apply() {
     )
     .await
     .unwrap();
-    let err = status_of(
-        apply(
-            &api,
-            "gitops",
-            deployment("web", "default", 2, "nginx:1"),
-            false,
-        )
-        .await,
-    );
+    let err = status_of(apply_web(&api, "gitops", 2, false).await);
     assert_eq!(err.code, 409);
     assert!(err.message.contains("kubectl-scale"), "{}", err.message);
 }
@@ -189,22 +137,8 @@ async fn update_manager_conflicts_with_a_later_apply() {
 async fn re_applying_the_same_config_writes_nothing() {
     let c = cluster().await;
     let api = deployments(&c, "default");
-    let first = apply(
-        &api,
-        "gitops",
-        deployment("web", "default", 2, "nginx:1"),
-        false,
-    )
-    .await
-    .unwrap();
-    let second = apply(
-        &api,
-        "gitops",
-        deployment("web", "default", 2, "nginx:1"),
-        false,
-    )
-    .await
-    .unwrap();
+    let first = apply_web(&api, "gitops", 2, false).await.unwrap();
+    let second = apply_web(&api, "gitops", 2, false).await.unwrap();
     assert_eq!(rv(&first), rv(&second));
     assert_eq!(
         first.metadata.managed_fields,
@@ -226,4 +160,20 @@ async fn apply_without_field_manager_is_refused() {
         .await,
     );
     assert_eq!(err.code, 400);
+}
+
+/// Server-side applies the `web` Deployment fixture (image nginx:1) with `replicas` as `manager`.
+async fn apply_web(
+    api: &kube::Api<kube::api::DynamicObject>,
+    manager: &str,
+    replicas: i64,
+    force: bool,
+) -> Result<kube::api::DynamicObject, kube::Error> {
+    apply(
+        api,
+        manager,
+        deployment("web", "default", replicas, "nginx:1"),
+        force,
+    )
+    .await
 }

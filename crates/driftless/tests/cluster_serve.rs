@@ -2,7 +2,7 @@
 //! process killed with SIGKILL and restarted on the same data directory, SIGTERM shutdown, bearer tokens.
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -10,6 +10,46 @@ struct Server {
     child: Child,
     url: String,
     printed: Vec<String>,
+}
+
+impl Drop for Server {
+    /// A test never leaves a server behind (killing one that already exited does nothing).
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary directory, a kubeconfig path in it and a free loopback address for one server.
+struct Place {
+    dir: tempfile::TempDir,
+    kubeconfig: PathBuf,
+    listen: String,
+}
+
+impl Place {
+    fn new() -> Place {
+        let dir = tempfile::tempdir().unwrap();
+        let kubeconfig = dir.path().join("kc");
+        let listen = format!("127.0.0.1:{}", free_port());
+        Place {
+            dir,
+            kubeconfig,
+            listen,
+        }
+    }
+
+    /// Starts the binary on this place's address and kubeconfig, with `extra` flags.
+    fn serve(&self, extra: &[&str]) -> Server {
+        let mut args = vec![
+            "--listen",
+            &self.listen,
+            "--kubeconfig",
+            self.kubeconfig.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        serve(&args)
+    }
 }
 
 fn free_port() -> u16 {
@@ -71,55 +111,32 @@ fn ok(kubeconfig: &Path, args: &[&str]) -> String {
     stdout
 }
 
+const UID_AND_VERSION: &str = "jsonpath={.metadata.uid} {.metadata.resourceVersion}";
+
 #[test]
 fn prints_url_and_kubeconfig_and_kubectl_uses_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kc");
-    let port = free_port().to_string();
-    let listen = format!("127.0.0.1:{port}");
-    let mut server = serve(&[
-        "--in-memory",
-        "--listen",
-        &listen,
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ]);
-    assert_eq!(server.url, format!("http://127.0.0.1:{port}"));
-    assert!(
-        server
-            .printed
-            .iter()
-            .any(|l| l == &format!("kubeconfig: {}", kubeconfig.display())),
-        "{:?}",
-        server.printed
-    );
-    let namespaces = ok(&kubeconfig, &["get", "namespaces", "-o", "name"]);
+    let place = Place::new();
+    let server = place.serve(&["--in-memory"]);
+    assert_eq!(server.url, format!("http://{}", place.listen));
+    let announced = format!("kubeconfig: {}", place.kubeconfig.display());
+    assert!(server.printed.contains(&announced), "{:?}", server.printed);
+    let namespaces = ok(&place.kubeconfig, &["get", "namespaces", "-o", "name"]);
     assert!(
         namespaces.lines().any(|l| l == "namespace/default"),
         "{namespaces}"
     );
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
 }
 
 #[test]
 fn survives_kill_9_with_the_same_objects() {
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("data");
-    let kubeconfig = dir.path().join("kc");
-    let listen = format!("127.0.0.1:{}", free_port());
-    let args = [
-        "--data",
-        data.to_str().unwrap(),
-        "--listen",
-        listen.as_str(),
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ];
-    let mut first = serve(&args);
-    ok(&kubeconfig, &["create", "namespace", "keep"]);
+    let place = Place::new();
+    let data = place.dir.path().join("data");
+    let durable = ["--data", data.to_str().unwrap()];
+    let kubeconfig = &place.kubeconfig;
+    let mut first = place.serve(&durable);
+    ok(kubeconfig, &["create", "namespace", "keep"]);
     ok(
-        &kubeconfig,
+        kubeconfig,
         &[
             "create",
             "configmap",
@@ -130,7 +147,7 @@ fn survives_kill_9_with_the_same_objects() {
         ],
     );
     let before = ok(
-        &kubeconfig,
+        kubeconfig,
         &[
             "get",
             "configmap",
@@ -138,15 +155,15 @@ fn survives_kill_9_with_the_same_objects() {
             "-n",
             "keep",
             "-o",
-            "jsonpath={.metadata.uid} {.metadata.resourceVersion}",
+            UID_AND_VERSION,
         ],
     );
     first.child.kill().unwrap(); // SIGKILL: no shutdown path runs
     first.child.wait().unwrap();
 
-    let mut second = serve(&args);
+    let _second = place.serve(&durable);
     let after = ok(
-        &kubeconfig,
+        kubeconfig,
         &[
             "get",
             "configmap",
@@ -154,13 +171,13 @@ fn survives_kill_9_with_the_same_objects() {
             "-n",
             "keep",
             "-o",
-            "jsonpath={.metadata.uid} {.metadata.resourceVersion}",
+            UID_AND_VERSION,
         ],
     );
     assert_eq!(before, after);
     assert_eq!(
         ok(
-            &kubeconfig,
+            kubeconfig,
             &[
                 "get",
                 "configmap",
@@ -173,22 +190,12 @@ fn survives_kill_9_with_the_same_objects() {
         ),
         "v"
     );
-    second.child.kill().unwrap();
-    second.child.wait().unwrap();
 }
 
 #[test]
 fn sigterm_shuts_down_cleanly() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kc");
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut server = serve(&[
-        "--in-memory",
-        "--listen",
-        &listen,
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-    ]);
+    let place = Place::new();
+    let mut server = place.serve(&["--in-memory"]);
     let status = Command::new("kill")
         .args(["-TERM", &server.child.id().to_string()])
         .status()
@@ -207,45 +214,37 @@ fn sigterm_shuts_down_cleanly() {
     };
     assert!(exit.success(), "exit status {exit:?}");
     assert!(
-        std::net::TcpStream::connect(&listen).is_err(),
+        std::net::TcpStream::connect(&place.listen).is_err(),
         "port still open after shutdown"
     );
 }
 
 #[test]
 fn token_is_required_and_carried_by_the_kubeconfig() {
-    let dir = tempfile::tempdir().unwrap();
-    let kubeconfig = dir.path().join("kc");
-    let listen = format!("127.0.0.1:{}", free_port());
-    let mut server = serve(&[
-        "--in-memory",
-        "--listen",
-        &listen,
-        "--kubeconfig",
-        kubeconfig.to_str().unwrap(),
-        "--token",
-        "t0k3n",
-    ]);
-    ok(&kubeconfig, &["get", "namespaces"]);
+    let place = Place::new();
+    let server = place.serve(&["--in-memory", "--token", "t0k3n"]);
+    ok(&place.kubeconfig, &["get", "namespaces"]);
     assert!(
         server.url.starts_with("https://"),
         "a token-protected cluster serves HTTPS: {}",
         server.url
     );
-    let (success, _, stderr) = kubectl(&kubeconfig, &["--token", "wrong", "get", "namespaces"]);
+    let (success, _, stderr) = kubectl(
+        &place.kubeconfig,
+        &["--token", "wrong", "get", "namespaces"],
+    );
     assert!(!success);
     assert!(
         stderr.contains("You must be logged in to the server"),
         "{stderr}"
     );
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        assert_eq!(
-            std::fs::metadata(&kubeconfig).unwrap().permissions().mode() & 0o777,
-            0o600
-        );
-    }
-    server.child.kill().unwrap();
-    server.child.wait().unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&place.kubeconfig)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
 }
