@@ -143,7 +143,8 @@ fn write_batch(conn: &mut Connection, batch: &[Commit]) -> Result<(), rusqlite::
             for change in &commit.changes {
                 match change {
                     Change::Put(key, object) => {
-                        let body = serde_json::to_vec(&(key, object.as_ref())).unwrap_or_default();
+                        let body = serde_json::to_vec(&(key, object.as_ref()))
+                            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))?;
                         put.execute(params![key.storage_id(), body])?;
                     }
                     Change::Delete(key) => {
