@@ -2,8 +2,11 @@
 //! normalisation and diff, health, ordering and sync plans, inventory. No I/O.
 #![forbid(unsafe_code)]
 
+pub mod diff;
+pub mod health;
 pub mod manifest;
 pub mod object_ref;
+pub mod plan;
 pub mod source;
 
 pub use manifest::{Manifest, Origin};

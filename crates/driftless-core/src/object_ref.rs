@@ -2,13 +2,16 @@
 
 use std::fmt;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 /// Identifies one Kubernetes object. `group` is empty for the core group (`v1`);
 /// `namespace` is empty for cluster-scoped objects and for namespaced objects that
 /// take their namespace from the destination.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
 pub struct ObjectRef {
     /// API group, empty for the core group.
     #[serde(default)]

@@ -3,12 +3,13 @@
 //! Unknown fields are ignored on input, as Kubernetes clients do; only the fields below
 //! have an effect.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Where an Application's manifests come from and how they are rendered.
 /// At most one of `directory`, `kustomize`, `helm` and `jsonnet` should be set; when
 /// none is, the kind of source is detected from the files at `path`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SourceSpec {
     /// Repository URL or local path.
@@ -38,14 +39,14 @@ pub struct SourceSpec {
 }
 
 /// A reference to a Secret in the Application's namespace.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct SecretRef {
     /// The Secret's name.
     pub name: String,
 }
 
 /// Options of a plain directory source.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DirectorySource {
     /// Descend into subdirectories.
@@ -64,7 +65,7 @@ pub struct DirectorySource {
 
 /// Options of a Kustomize source. Argo CD's image, prefix and label overrides are not
 /// supported; put them in the kustomization instead.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct KustomizeSource {
     /// Driftless extension: allow remote bases and resources (fetched over the network
@@ -74,7 +75,7 @@ pub struct KustomizeSource {
 }
 
 /// Options for Jsonnet evaluation.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonnetSource {
     /// External variables (`std.extVar`).
@@ -89,7 +90,7 @@ pub struct JsonnetSource {
 }
 
 /// One Jsonnet external variable or top-level argument.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct JsonnetVar {
     /// Variable name.
@@ -103,7 +104,7 @@ pub struct JsonnetVar {
 }
 
 /// Options of a Helm chart source.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HelmSource {
     /// Release name; empty means the Application's name.
@@ -124,7 +125,7 @@ pub struct HelmSource {
 }
 
 /// One Helm `--set` parameter.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct HelmParameter {
     /// Dotted value path, such as `image.tag`.
