@@ -210,3 +210,24 @@ async fn secret_values_never_appear_in_errors() {
     assert!(!err.message.contains("hunter2"), "{}", err.message);
     assert!(err.message.contains("data[password]"), "{}", err.message);
 }
+
+#[tokio::test]
+async fn secret_string_data_is_folded_into_data() {
+    let c = cluster().await;
+    let secrets = kube::Api::<kube::api::DynamicObject>::namespaced_with(
+        c.client(),
+        "default",
+        &resource("", "v1", "Secret", "secrets"),
+    );
+    let secret = json!({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "s"},
+                        "data": {"a": "b2xk", "b": "a2VwdA=="}, "stringData": {"a": "new"}});
+    let stored = apply(&secrets, "t", secret.clone(), false).await.unwrap();
+    let stored = serde_json::to_value(stored).unwrap();
+    assert_eq!(stored["data"], json!({"a": "bmV3", "b": "a2VwdA=="}));
+    assert!(stored.get("stringData").is_none(), "{stored}");
+    let again = serde_json::to_value(apply(&secrets, "t", secret, false).await.unwrap()).unwrap();
+    assert_eq!(
+        again["metadata"]["resourceVersion"], stored["metadata"]["resourceVersion"],
+        "re-applying the same stringData is a no-op"
+    );
+}

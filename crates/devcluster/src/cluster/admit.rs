@@ -191,3 +191,29 @@ fn redact_secret_values(secret: &Value, errors: &mut [FieldError]) {
         }
     }
 }
+
+/// Folds a Secret's write-only `stringData` into `data` (base64), as kube-apiserver does on
+/// every write: `stringData` wins on equal keys and the stored object never carries it.
+pub(crate) fn fold_string_data(secret: &mut Value) {
+    use base64::Engine as _;
+    let Some(object) = secret.as_object_mut() else {
+        return;
+    };
+    let Some(Value::Object(strings)) = object.remove("stringData") else {
+        return;
+    };
+    let data = object
+        .entry("data")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if !data.is_object() {
+        *data = Value::Object(Map::new());
+    }
+    if let Some(data) = data.as_object_mut() {
+        for (key, value) in strings {
+            if let Some(text) = value.as_str() {
+                let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+                data.insert(key, Value::String(encoded));
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
-use super::admit::{check_namespace, prune_unknown, validate};
+use super::admit::{check_namespace, fold_string_data, prune_unknown, validate};
 use super::options::{Subresource, WriteOptions, Written};
 use super::read::object_key;
 use super::{meta_str, now_rfc3339, Tx};
@@ -42,6 +42,9 @@ pub(crate) fn store_object(
     }
     let warnings = prune_unknown(tx.state, rt, &mut new, opts.field_validation)?;
     validate(tx.state, rt, &mut new)?;
+    if rt.group.is_empty() && rt.kind == "Secret" {
+        fold_string_data(&mut new);
+    }
     let now = now_rfc3339();
     if !ownership_tracked {
         let shape = tx.state.schemas.get(&rt.group, &rt.version, &rt.kind);
