@@ -1,0 +1,98 @@
+//! Comparison of desired objects with the cluster: skipped outright when the manifest and the
+//! live resourceVersion are those of the last sync, otherwise a server-side dry-run compared
+//! with the live object after normalisation and ignoreDifferences.
+
+use driftless_core::diff::{self, IgnoreDifference};
+use futures::stream::{self, StreamExt};
+use serde_json::Value;
+
+use super::desired::Desired;
+use super::live::Live;
+use super::state::AppliedState;
+use crate::cluster::{ClusterError, ResourceManager};
+
+/// Requests in flight at once while comparing or applying one wave.
+pub const CONCURRENCY: usize = 16;
+
+/// How one desired object compares with the cluster.
+#[derive(Debug, Clone)]
+pub enum Verdict {
+    /// Nothing differs; the object keeps its resourceVersion.
+    Unchanged,
+    /// The object is missing (`create`) or differs; `diff` shows how (Secret values masked).
+    Differs {
+        /// True when the object does not exist yet.
+        create: bool,
+        /// Unified diff of live against desired.
+        diff: String,
+    },
+    /// Its kind is not served yet: compared once its CRD is established.
+    Deferred,
+    /// The dry-run or the comparison failed.
+    Failed(String),
+}
+
+impl Verdict {
+    /// True when the object needs an apply.
+    pub fn needs_apply(&self) -> bool {
+        matches!(self, Verdict::Differs { .. } | Verdict::Deferred)
+    }
+}
+
+/// Compares each of `objects` with the cluster, `CONCURRENCY` at a time, in input order.
+pub async fn compare_all(
+    manager: &ResourceManager,
+    objects: &[&Desired],
+    live: &Live,
+    state: &AppliedState,
+    rules: &[IgnoreDifference],
+) -> Vec<Verdict> {
+    stream::iter(objects)
+        .map(|object| compare_one(manager, object, live, state, rules))
+        .buffered(CONCURRENCY)
+        .collect()
+        .await
+}
+
+/// Compares one object: no request when [`AppliedState::is_current`], a dry-run otherwise.
+pub async fn compare_one(
+    manager: &ResourceManager,
+    object: &Desired,
+    live: &Live,
+    state: &AppliedState,
+    rules: &[IgnoreDifference],
+) -> Verdict {
+    if !object.served {
+        return Verdict::Deferred;
+    }
+    let current = live.get(&object.object);
+    if state.is_current(&object.object, &object.hash, live.resource_version(&object.object)) {
+        return Verdict::Unchanged;
+    }
+    match manager.apply(&object.object, &object.manifest, true).await {
+        Ok(dry_run) => verdict(object, &dry_run, current, rules),
+        Err(error) => Verdict::Failed(dry_run_message(&error)),
+    }
+}
+
+fn verdict(object: &Desired, dry_run: &Value, live: Option<&Value>, rules: &[IgnoreDifference]) -> Verdict {
+    match diff::compare(&object.object, dry_run, live, rules) {
+        Ok(result) if !result.differs => Verdict::Unchanged,
+        Ok(result) => Verdict::Differs {
+            create: live.is_none(),
+            diff: result.text,
+        },
+        Err(error) => Verdict::Failed(error.to_string()),
+    }
+}
+
+/// The API's reason and message of a failed dry-run, without repeating the object.
+pub fn dry_run_message(error: &ClusterError) -> String {
+    match error {
+        ClusterError::Api {
+            reason, message, ..
+        } if !reason.is_empty() => format!("{reason}: {message}"),
+        ClusterError::Api { message, .. } => message.clone(),
+        other => other.to_string(),
+    }
+}

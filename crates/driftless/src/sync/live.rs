@@ -1,0 +1,121 @@
+//! The live objects of one Application: listed per kind by the app label, with a GET (or a
+//! namespace LIST) for desired objects that do not carry the label yet.
+
+use std::collections::{BTreeMap, HashMap};
+
+use driftless_core::ObjectRef;
+use serde_json::Value;
+
+use super::SyncError;
+use crate::cluster::ResourceManager;
+
+/// Identifies an object across API versions: (group, kind, namespace, name).
+pub type Key = (String, String, String, String);
+
+/// The key of `object`.
+pub fn key(object: &ObjectRef) -> Key {
+    (
+        object.group.clone(),
+        object.kind.clone(),
+        object.namespace.clone(),
+        object.name.clone(),
+    )
+}
+
+/// Above this many unlabelled objects of one kind in one namespace, one LIST replaces the GETs.
+const GETS_BEFORE_LIST: usize = 8;
+
+/// Live objects by key.
+#[derive(Debug, Default, Clone)]
+pub struct Live {
+    objects: HashMap<Key, Value>,
+}
+
+impl Live {
+    /// The live object of `object`, if it exists.
+    pub fn get(&self, object: &ObjectRef) -> Option<&Value> {
+        self.objects.get(&key(object))
+    }
+
+    /// Records `value` as the live state of `object` (after an apply), or forgets it (`None`).
+    pub fn set(&mut self, object: &ObjectRef, value: Option<Value>) {
+        match value {
+            Some(value) => self.objects.insert(key(object), value),
+            None => self.objects.remove(&key(object)),
+        };
+    }
+
+    /// The resourceVersion of `object`'s live state.
+    pub fn resource_version(&self, object: &ObjectRef) -> Option<&str> {
+        self.get(object)?
+            .pointer("/metadata/resourceVersion")
+            .and_then(Value::as_str)
+    }
+
+    /// Every live object, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
+        self.objects.iter()
+    }
+}
+
+/// Reads the live state of `wanted` (desired objects and inventory entries): one labelled LIST
+/// per served kind, then the objects not found that way by GET, or by one LIST per
+/// kind and namespace when there are many. Kinds the cluster does not serve have no live objects.
+pub async fn gather(
+    manager: &ResourceManager,
+    wanted: &[&ObjectRef],
+    label_selector: &str,
+) -> Result<Live, SyncError> {
+    let mut live = Live::default();
+    let mut kinds: BTreeMap<(String, String, String), Vec<&ObjectRef>> = BTreeMap::new();
+    for object in wanted {
+        kinds
+            .entry((object.group.clone(), object.version.clone(), object.kind.clone()))
+            .or_default()
+            .push(object);
+    }
+    for objects in kinds.values() {
+        let Ok(resolved) = manager.resolve(objects[0]).await else {
+            continue;
+        };
+        for value in manager.list(&resolved, "", label_selector).await? {
+            if let Ok(found) = ObjectRef::from_object(&value) {
+                live.set(&found, Some(value));
+            }
+        }
+        let missing: Vec<&ObjectRef> = objects
+            .iter()
+            .copied()
+            .filter(|o| live.get(o).is_none())
+            .collect();
+        find_unlabelled(manager, &resolved, &missing, &mut live).await?;
+    }
+    Ok(live)
+}
+
+async fn find_unlabelled(
+    manager: &ResourceManager,
+    resolved: &crate::cluster::Resolved,
+    missing: &[&ObjectRef],
+    live: &mut Live,
+) -> Result<(), SyncError> {
+    let mut by_namespace: BTreeMap<&str, Vec<&ObjectRef>> = BTreeMap::new();
+    for object in missing {
+        by_namespace.entry(&object.namespace).or_default().push(object);
+    }
+    for (namespace, objects) in by_namespace {
+        if objects.len() > GETS_BEFORE_LIST {
+            for value in manager.list(resolved, namespace, "").await? {
+                if let Ok(found) = ObjectRef::from_object(&value) {
+                    live.set(&found, Some(value));
+                }
+            }
+        } else {
+            for object in objects {
+                let value = manager.get(object).await?;
+                live.set(object, value);
+            }
+        }
+    }
+    Ok(())
+}

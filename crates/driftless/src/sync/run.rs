@@ -1,0 +1,506 @@
+//! One sync, step by step: render, prepare, read live, compare (dry-run), then apply phases and
+//! waves, prune, wait, and sum it all up as a [`SyncOutcome`].
+
+use std::collections::HashSet;
+
+use driftless_core::application::{Application, SyncStatusCode};
+use driftless_core::health::{self, Health};
+use driftless_core::plan::{self, Phase, Plan, Stage, SyncOptions};
+use driftless_core::tracking;
+use driftless_core::{Action, ChangeEntry, ChangeSet, ObjectRef};
+
+use super::apply::apply_all;
+use super::compare::{compare_all, compare_one, Verdict};
+use super::desired::{prepare, Desired};
+use super::hooks::run_hook;
+use super::live::{gather, Live};
+use super::prune::{prune, PruneScope};
+use super::source::{fetch_and_render, render_local, Rendered};
+use super::state::AppliedState;
+use super::wait::wait_healthy;
+use super::{Engine, ObjectDiff, ResourceOutcome, SyncError, SyncOutcome, SyncRequest};
+
+/// Everything one sync works on once the source is rendered.
+struct Sync<'a> {
+    engine: &'a Engine,
+    app: &'a Application,
+    app_namespace: String,
+    app_name: String,
+    desired: Vec<Desired>,
+    plan: Plan,
+    verdicts: Vec<Verdict>,
+    live: Live,
+    changes: ChangeSet,
+}
+
+impl Engine {
+    /// Runs one sync of `app` (or, with `request.dry_run`, only compares), using and updating
+    /// `state` so that objects unchanged since the last sync cost no request. Never panics on
+    /// bad input: every failure ends up in the outcome's `error` or in a failed entry.
+    pub async fn sync(&self, app: &Application, state: &mut AppliedState, request: &SyncRequest) -> SyncOutcome {
+        let mut outcome = SyncOutcome::default();
+        match self.try_sync(app, state, request, &mut outcome).await {
+            Ok(()) => {}
+            Err(error) => {
+                outcome.terminal = !error.is_transient();
+                outcome.error = Some(error.to_string());
+                outcome.sync = SyncStatusCode::Unknown;
+            }
+        }
+        if outcome.error.is_none() && outcome.changes.has_failures() {
+            outcome.error = Some(failure_summary(&outcome.changes));
+        }
+        outcome
+    }
+
+    async fn try_sync(
+        &self,
+        app: &Application,
+        state: &mut AppliedState,
+        request: &SyncRequest,
+        outcome: &mut SyncOutcome,
+    ) -> Result<(), SyncError> {
+        let source = request.source.as_ref().unwrap_or(&app.spec.source);
+        let rendered = match &request.local {
+            Some(dir) => render_local(&self.renderer, app, source, dir).await?,
+            None => {
+                let revision = request.revision.as_deref().unwrap_or(&source.target_revision);
+                let revision = if revision.is_empty() { "HEAD" } else { revision };
+                fetch_and_render(&self.git, &self.renderer, self.manager.client(), app, source, revision).await?
+            }
+        };
+        outcome.revision = rendered.revision.clone();
+        let mut sync = self.prepare(app, &rendered).await?;
+        let inventory = sync.inventory_before().await?;
+        sync.read_live(&inventory).await?;
+        sync.compare(state).await;
+        let (candidates, dry_run_failed) = sync.record_comparison(&inventory, outcome);
+        if dry_run_failed {
+            outcome.changes = std::mem::take(&mut sync.changes);
+            outcome.error = Some(format!(
+                "dry-run failed, nothing was applied: {}",
+                failure_summary(&outcome.changes)
+            ));
+            outcome.terminal = true;
+            return Ok(());
+        }
+        let prune_enabled = request
+            .prune
+            .unwrap_or_else(|| app.spec.sync_policy.automated.as_ref().is_some_and(|a| a.prune));
+        let needs_sync = request.force
+            || sync.verdicts.iter().any(Verdict::needs_apply)
+            || candidates.iter().any(|c| sync.live.get(c).is_some());
+        if request.dry_run {
+            sync.report_would_change(&candidates, prune_enabled);
+            sync.finish(state, outcome, &candidates, false);
+            return Ok(());
+        }
+        if needs_sync {
+            outcome.operated = true;
+            sync.execute(state).await;
+            if !sync.changes.has_failures() {
+                let kept = sync.prune(candidates.clone(), prune_enabled).await;
+                sync.finish(state, outcome, &kept, true);
+                return Ok(());
+            }
+            sync.run_sync_fail_hooks().await;
+        }
+        sync.finish(state, outcome, &candidates, false);
+        Ok(())
+    }
+
+    async fn prepare<'a>(&'a self, app: &'a Application, rendered: &Rendered) -> Result<Sync<'a>, SyncError> {
+        let app_namespace = app.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
+        let app_name = app.metadata.name.clone().unwrap_or_default();
+        let options = SyncOptions::parse(&app.spec.sync_policy.sync_options)?;
+        let desired = prepare(
+            &self.manager,
+            &rendered.manifests,
+            &app_namespace,
+            &app_name,
+            &app.spec.destination.namespace,
+            &options,
+        )
+        .await?;
+        let plan = plan::plan(&rendered.manifests)?;
+        Ok(Sync {
+            engine: self,
+            app,
+            app_namespace,
+            app_name,
+            verdicts: vec![Verdict::Unchanged; desired.len()],
+            desired,
+            plan,
+            live: Live::default(),
+            changes: ChangeSet::default(),
+        })
+    }
+}
+
+impl Sync<'_> {
+    fn options(&self) -> Result<SyncOptions, SyncError> {
+        Ok(SyncOptions::parse(&self.app.spec.sync_policy.sync_options)?)
+    }
+
+    fn selector(&self) -> String {
+        format!(
+            "{}={}",
+            tracking::APP_LABEL,
+            tracking::app_label_value(&self.app_namespace, &self.app_name)
+        )
+    }
+
+    /// The inventory of the last sync: from the Application's status when it has one,
+    /// otherwise the labelled objects of the desired kinds that carry our tracking id.
+    async fn inventory_before(&self) -> Result<Vec<ObjectRef>, SyncError> {
+        if let Some(status) = &self.app.status {
+            return Ok(status.inventory.clone());
+        }
+        let wanted: Vec<&ObjectRef> = self.desired.iter().map(|d| &d.object).collect();
+        let live = gather(&self.engine.manager, &wanted, &self.selector()).await?;
+        Ok(live
+            .iter()
+            .filter_map(|(_, value)| {
+                let object = ObjectRef::from_object(value).ok()?;
+                tracking::is_owned_by(value, &self.app_namespace, &self.app_name, &object).then_some(object)
+            })
+            .collect())
+    }
+
+    async fn read_live(&mut self, inventory: &[ObjectRef]) -> Result<(), SyncError> {
+        let wanted: Vec<&ObjectRef> = self
+            .desired
+            .iter()
+            .map(|d| &d.object)
+            .chain(inventory.iter())
+            .collect();
+        self.live = gather(&self.engine.manager, &wanted, &self.selector()).await?;
+        Ok(())
+    }
+
+    /// Dry-runs and compares every resource (hooks excepted) with the cluster.
+    async fn compare(&mut self, state: &AppliedState) {
+        let resources: Vec<usize> = self.plan.resources().collect();
+        let objects: Vec<&Desired> = resources.iter().map(|&i| &self.desired[i]).collect();
+        let verdicts = compare_all(
+            &self.engine.manager,
+            &objects,
+            &self.live,
+            state,
+            &self.app.spec.ignore_differences,
+        )
+        .await;
+        for (index, verdict) in resources.into_iter().zip(verdicts) {
+            self.verdicts[index] = verdict;
+        }
+    }
+
+    /// Records dry-run failures and diffs; returns the prune candidates and whether any
+    /// dry-run failed.
+    fn record_comparison(&mut self, inventory: &[ObjectRef], outcome: &mut SyncOutcome) -> (Vec<ObjectRef>, bool) {
+        let mut failed = false;
+        for (desired, verdict) in self.desired.iter().zip(&self.verdicts) {
+            match verdict {
+                Verdict::Failed(message) => {
+                    failed = true;
+                    self.changes.push(desired.object.clone(), Action::Failed, format!("{}: {message}", desired.origin));
+                }
+                Verdict::Differs { diff, .. } => outcome.diffs.push(ObjectDiff {
+                    object: desired.object.clone(),
+                    text: diff.clone(),
+                }),
+                _ => {}
+            }
+        }
+        let wanted: Vec<ObjectRef> = self.plan.resources().map(|i| self.desired[i].object.clone()).collect();
+        (plan::prune_set(inventory, &wanted), failed)
+    }
+
+    /// Fills the ChangeSet with what a sync would do, writing nothing.
+    fn report_would_change(&mut self, candidates: &[ObjectRef], prune_enabled: bool) {
+        for index in self.plan.resources() {
+            let desired = &self.desired[index];
+            let (action, message) = match &self.verdicts[index] {
+                Verdict::Unchanged => (Action::Unchanged, ""),
+                Verdict::Differs { create: true, .. } => (Action::Created, ""),
+                Verdict::Differs { .. } => (Action::Configured, ""),
+                Verdict::Deferred => (Action::Created, "compared once its CustomResourceDefinition is established"),
+                Verdict::Failed(_) => continue,
+            };
+            self.changes.push(desired.object.clone(), action, message);
+        }
+        for object in candidates.iter().filter(|c| self.live.get(c).is_some()) {
+            let (action, message) = if prune_enabled {
+                (Action::Pruned, "")
+            } else {
+                (Action::Skipped, "no longer in Git; pruning is off")
+            };
+            self.changes.push(object.clone(), action, message);
+        }
+    }
+
+    /// Runs the phases and waves in order, stopping at the first failure.
+    async fn execute(&mut self, state: &mut AppliedState) {
+        let steps = self.plan.steps.clone();
+        let last = steps.len().saturating_sub(1);
+        for (position, step) in steps.iter().enumerate() {
+            let ok = match step.phase {
+                Phase::Sync => self.apply_wave(&step.stages, state).await,
+                _ => self.run_hooks(step.stages.iter().flatten().copied()).await,
+            };
+            if !ok {
+                return;
+            }
+            if position < last && step.phase == Phase::Sync && !self.wait_for_wave(&step.stages).await {
+                return;
+            }
+        }
+        if self.engine.settings.wait {
+            let all: Vec<usize> = self.plan.resources().collect();
+            self.wait_for(&all).await;
+        }
+    }
+
+    /// Applies one wave stage by stage; after the definitions stage, waits for the CRDs and
+    /// Namespaces it applied and compares the custom resources whose kind is now served.
+    async fn apply_wave(&mut self, stages: &[Vec<usize>], state: &mut AppliedState) -> bool {
+        for stage in stages {
+            let (hooks, resources): (Vec<usize>, Vec<usize>) =
+                stage.iter().partition(|&&i| self.desired[i].hook.is_some());
+            if !self.compare_deferred(&resources, state).await {
+                return false;
+            }
+            let applied = self.apply_stage(&resources, state).await;
+            if self.changes.has_failures() || !self.run_hooks(hooks.into_iter()).await {
+                return false;
+            }
+            let is_definitions = resources
+                .first()
+                .is_some_and(|&i| plan::stage_of(&self.desired[i].object.group, &self.desired[i].object.kind) == Stage::Definitions);
+            if is_definitions && !applied.is_empty() {
+                self.forget_defined_groups(&applied);
+                if !self.wait_for(&applied).await {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Dry-runs the objects of `indices` that were deferred until their CRD was established.
+    async fn compare_deferred(&mut self, indices: &[usize], state: &AppliedState) -> bool {
+        let mut ok = true;
+        for &index in indices {
+            if !matches!(self.verdicts[index], Verdict::Deferred) {
+                continue;
+            }
+            let mut desired = self.desired[index].clone();
+            desired.served = true;
+            let verdict = compare_one(
+                &self.engine.manager,
+                &desired,
+                &self.live,
+                state,
+                &self.app.spec.ignore_differences,
+            )
+            .await;
+            if let Verdict::Failed(message) = &verdict {
+                self.changes.push(desired.object.clone(), Action::Failed, format!("{}: {message}", desired.origin));
+                ok = false;
+            }
+            self.desired[index] = desired;
+            self.verdicts[index] = verdict;
+        }
+        ok
+    }
+
+    /// Applies the objects of `indices` that differ; returns the indices applied.
+    async fn apply_stage(&mut self, indices: &[usize], state: &mut AppliedState) -> Vec<usize> {
+        let todo: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|&i| matches!(self.verdicts[i], Verdict::Differs { .. }))
+            .collect();
+        let batch: Vec<(&Desired, bool)> = todo
+            .iter()
+            .map(|&i| (&self.desired[i], matches!(self.verdicts[i], Verdict::Differs { create: true, .. })))
+            .collect();
+        let results = apply_all(&self.engine.manager, &batch, self.engine.settings.health_timeout).await;
+        let mut applied = Vec::new();
+        for (index, result) in todo.into_iter().zip(results) {
+            let desired = &self.desired[index];
+            match result.stored {
+                Some(stored) => {
+                    if let Some(rv) = stored.pointer("/metadata/resourceVersion").and_then(|v| v.as_str()) {
+                        state.record(&desired.object, &desired.hash, rv);
+                    }
+                    self.live.set(&desired.object, Some(stored));
+                    self.verdicts[index] = Verdict::Unchanged;
+                    applied.push(index);
+                }
+                None => state.forget(&desired.object),
+            }
+            self.changes.entries.push(result.entry);
+        }
+        applied
+    }
+
+    fn forget_defined_groups(&self, applied: &[usize]) {
+        for &index in applied {
+            let desired = &self.desired[index];
+            if desired.object.kind == "CustomResourceDefinition" {
+                if let Some(group) = desired.manifest.pointer("/spec/group").and_then(|g| g.as_str()) {
+                    self.engine.manager.discovery().forget_group(group);
+                }
+            }
+        }
+    }
+
+    /// Waits for the resources of a wave to be healthy.
+    async fn wait_for_wave(&mut self, stages: &[Vec<usize>]) -> bool {
+        let resources: Vec<usize> = stages
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&i| self.desired[i].hook.is_none())
+            .collect();
+        self.wait_for(&resources).await
+    }
+
+    async fn wait_for(&mut self, indices: &[usize]) -> bool {
+        let objects: Vec<&ObjectRef> = indices.iter().map(|&i| &self.desired[i].object).collect();
+        let failures = wait_healthy(
+            &self.engine.manager,
+            &objects,
+            self.engine.settings.health_timeout,
+            &mut self.live,
+        )
+        .await;
+        let ok = failures.entries.is_empty();
+        self.changes.extend(failures);
+        ok
+    }
+
+    async fn run_hooks(&mut self, indices: impl Iterator<Item = usize>) -> bool {
+        for index in indices.collect::<Vec<_>>() {
+            let entry = run_hook(
+                &self.engine.manager,
+                &self.desired[index],
+                self.engine.settings.health_timeout,
+                &mut self.live,
+            )
+            .await;
+            let failed = entry.action == Action::Failed;
+            self.changes.entries.push(entry);
+            if failed {
+                return false;
+            }
+        }
+        true
+    }
+
+    async fn run_sync_fail_hooks(&mut self) {
+        let indices: Vec<usize> = self
+            .plan
+            .sync_fail
+            .iter()
+            .flat_map(|step| step.stages.iter().flatten().copied())
+            .collect();
+        for index in indices {
+            let entry = run_hook(
+                &self.engine.manager,
+                &self.desired[index],
+                self.engine.settings.health_timeout,
+                &mut self.live,
+            )
+            .await;
+            self.changes.entries.push(entry);
+        }
+    }
+
+    /// Prunes the candidates; returns those that stay in the inventory.
+    async fn prune(&mut self, candidates: Vec<ObjectRef>, enabled: bool) -> Vec<ObjectRef> {
+        let options = match self.options() {
+            Ok(options) => options,
+            Err(error) => {
+                for object in &candidates {
+                    self.changes.push(object.clone(), Action::Failed, error.to_string());
+                }
+                return candidates;
+            }
+        };
+        let scope = PruneScope {
+            app_namespace: &self.app_namespace,
+            app_name: &self.app_name,
+            options: &options,
+            enabled,
+        };
+        let (changes, kept) = prune(&self.engine.manager, candidates, &mut self.live, &scope).await;
+        self.changes.extend(changes);
+        kept
+    }
+
+    /// Fills the outcome: unchanged entries, per-object sync and health, inventory, app status.
+    fn finish(&mut self, state: &mut AppliedState, outcome: &mut SyncOutcome, leftovers: &[ObjectRef], _synced: bool) {
+        let mut reported: HashSet<ObjectRef> = self.changes.entries.iter().map(|e| e.object.clone()).collect();
+        let mut resources = Vec::new();
+        let mut inventory = Vec::new();
+        for index in self.plan.resources() {
+            let desired = &self.desired[index];
+            let live = self.live.get(&desired.object);
+            let verdict = &self.verdicts[index];
+            if matches!(verdict, Verdict::Unchanged) {
+                if let Some(rv) = live.and_then(|l| l.pointer("/metadata/resourceVersion")).and_then(|v| v.as_str()) {
+                    state.record(&desired.object, &desired.hash, rv);
+                }
+                if reported.insert(desired.object.clone()) {
+                    self.changes.push(desired.object.clone(), Action::Unchanged, "");
+                }
+            }
+            let sync = if matches!(verdict, Verdict::Unchanged) {
+                SyncStatusCode::Synced
+            } else {
+                SyncStatusCode::OutOfSync
+            };
+            let health = live.map_or_else(health::missing, health::object_health);
+            if live.is_some() {
+                inventory.push(desired.object.clone());
+            }
+            resources.push(ResourceOutcome {
+                object: desired.object.clone(),
+                sync,
+                health,
+            });
+        }
+        let extraneous: Vec<&ObjectRef> = leftovers
+            .iter()
+            .filter(|o| self.live.get(o).is_some_and(|l| !plan::compare_options(l).ignore_extraneous))
+            .collect();
+        inventory.extend(leftovers.iter().filter(|o| self.live.get(o).is_some()).cloned());
+        let all_synced = resources.iter().all(|r| r.sync == SyncStatusCode::Synced) && extraneous.is_empty();
+        outcome.health = health::aggregate(resources.iter().map(|r| &r.health));
+        outcome.sync = if all_synced {
+            SyncStatusCode::Synced
+        } else {
+            SyncStatusCode::OutOfSync
+        };
+        outcome.resources = resources;
+        outcome.inventory = inventory;
+        outcome.changes = std::mem::take(&mut self.changes);
+    }
+}
+
+/// `N failed: first failure` for messages.
+fn failure_summary(changes: &ChangeSet) -> String {
+    let failed: Vec<&ChangeEntry> = changes.entries.iter().filter(|e| e.action == Action::Failed).collect();
+    match failed.first() {
+        Some(first) if failed.len() == 1 => format!("{}: {}", first.object, first.message),
+        Some(first) => format!("{} objects failed; first {}: {}", failed.len(), first.object, first.message),
+        None => String::new(),
+    }
+}
+
+/// The worst health of an outcome's resources (for callers that only hold the outcome).
+pub fn outcome_health(outcome: &SyncOutcome) -> Health {
+    health::aggregate(outcome.resources.iter().map(|r| &r.health))
+}

@@ -1,0 +1,118 @@
+//! The first step of a sync: the Application's source resolved to a commit, checked out and
+//! rendered (or a local directory rendered as it is, for previews).
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use driftless_core::application::Application;
+use driftless_core::{Manifest, SourceSpec};
+use driftless_render::{Release, RenderRequest, Renderer};
+use driftless_source::{Credentials, Repository, Source};
+use k8s_openapi::api::core::v1::Secret;
+use kube::{Api, Client};
+
+use super::SyncError;
+
+/// Stands for the commit of a directory rendered as it is on disk.
+pub const LOCAL_REVISION: &str = "local";
+
+/// Rendered manifests and the commit they came from.
+pub struct Rendered {
+    /// The full commit id, or [`LOCAL_REVISION`].
+    pub revision: String,
+    /// The manifests, in render order.
+    pub manifests: Arc<Vec<Manifest>>,
+}
+
+/// Resolves `revision` of `source` (credentials from the Secret its secretRef names, in the
+/// Application's namespace), checks it out and renders it.
+pub async fn fetch_and_render(
+    git: &Source,
+    renderer: &Arc<Renderer>,
+    client: &Client,
+    app: &Application,
+    source: &SourceSpec,
+    revision: &str,
+) -> Result<Rendered, SyncError> {
+    let credentials = credentials(client, app, source).await?;
+    let repo = Repository::new(&source.repo_url, credentials).map_err(|e| SyncError::Source {
+        repo: source.repo_url.clone(),
+        revision: revision.to_owned(),
+        source: e,
+    })?;
+    let (commit, artifact) = git.fetch(&repo, revision).await.map_err(|e| SyncError::Source {
+        repo: source.repo_url.clone(),
+        revision: revision.to_owned(),
+        source: e,
+    })?;
+    let commit = commit.id.as_str().to_owned();
+    let manifests = render(renderer, app, source, artifact.path().to_path_buf(), commit.clone()).await?;
+    Ok(Rendered {
+        revision: commit,
+        manifests,
+    })
+}
+
+/// Renders `source` from `dir` as it is on disk, for `diff --local`.
+pub async fn render_local(
+    renderer: &Arc<Renderer>,
+    app: &Application,
+    source: &SourceSpec,
+    dir: &Path,
+) -> Result<Rendered, SyncError> {
+    let manifests = render(renderer, app, source, dir.to_path_buf(), LOCAL_REVISION.to_owned()).await?;
+    Ok(Rendered {
+        revision: LOCAL_REVISION.to_owned(),
+        manifests,
+    })
+}
+
+async fn render(
+    renderer: &Arc<Renderer>,
+    app: &Application,
+    source: &SourceSpec,
+    dir: PathBuf,
+    commit: String,
+) -> Result<Arc<Vec<Manifest>>, SyncError> {
+    let renderer = Arc::clone(renderer);
+    let source = source.clone();
+    let name = app.metadata.name.clone().unwrap_or_default();
+    let namespace = app.spec.destination.namespace.clone();
+    tokio::task::spawn_blocking(move || {
+        let request = RenderRequest {
+            release: Release {
+                name: &name,
+                namespace: &namespace,
+            },
+            ..RenderRequest::new(&dir, &commit, &source)
+        };
+        renderer.render(&request)
+    })
+    .await
+    .map_err(|e| SyncError::Internal(format!("the render task failed: {e}")))?
+    .map_err(SyncError::Render)
+}
+
+/// The credentials in the Secret `source.secretRef` names, or none.
+async fn credentials(client: &Client, app: &Application, source: &SourceSpec) -> Result<Credentials, SyncError> {
+    let Some(secret_ref) = &source.secret_ref else {
+        return Ok(Credentials::default());
+    };
+    let namespace = app.metadata.namespace.as_deref().unwrap_or("default");
+    let missing = |message: String| SyncError::Credentials {
+        secret: format!("{namespace}/{}", secret_ref.name),
+        message,
+    };
+    let secret = Api::<Secret>::namespaced(client.clone(), namespace)
+        .get_opt(&secret_ref.name)
+        .await
+        .map_err(|e| missing(e.to_string()))?
+        .ok_or_else(|| missing("not found".to_owned()))?;
+    let data = secret
+        .data
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(key, value)| (key, value.0))
+        .collect();
+    Credentials::from_secret_data(&data).map_err(|e| missing(e.to_string()))
+}
