@@ -1,7 +1,13 @@
 //! Command-line interface: flags parsed into plain data, one file per command group.
 
+mod app_file;
 mod cluster;
+mod crd;
+mod output;
 mod render;
+mod sync;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -19,22 +25,58 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// Print the manifests a repository path renders to (plain YAML, Kustomize, Jsonnet, Helm).
     Render(Box<render::RenderArgs>),
+    /// Sync one Application file into the cluster of the kubeconfig, once, without a controller.
+    Sync(Box<sync::SyncArgs>),
+    /// Show what `driftless sync` would change (exit code 1 with --exit-code when anything differs).
+    Diff(Box<sync::DiffArgs>),
+    /// Print the CustomResourceDefinitions Driftless needs.
+    Crd,
 }
 
-/// Logs go to stderr; `RUST_LOG` chooses the level (info by default).
-pub fn init_logging() {
+impl Cli {
+    /// The log level when `RUST_LOG` is not set: `info` for servers, `warn` for commands whose
+    /// output is the point.
+    pub fn default_log_level(&self) -> &'static str {
+        match self.command {
+            Command::Cluster(_) => "info",
+            _ => "warn",
+        }
+    }
+}
+
+/// Logs go to stderr; `RUST_LOG` chooses the level (`default_level` when unset).
+pub fn init_logging(default_level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
         .init();
 }
 
-/// Runs the parsed command.
-pub async fn run(cli: Cli) -> anyhow::Result<()> {
+/// Runs the parsed command; the exit code is the command's (errors are the caller's to report).
+pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Cluster(args) => cluster::run(args).await,
-        Command::Render(args) => render::run(*args).await,
+        Command::Cluster(args) => cluster::run(args).await.map(|()| ExitCode::SUCCESS),
+        Command::Render(args) => render::run(*args).await.map(|()| ExitCode::SUCCESS),
+        Command::Sync(args) => sync::run_sync(*args).await,
+        Command::Diff(args) => Ok(sync::run_diff(*args).await.unwrap_or_else(|error| {
+            eprintln!("error: {}", describe(&error));
+            ExitCode::from(2)
+        })),
+        Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
     }
+}
+
+/// The error and its causes on one line, skipping a cause whose text the message already carries.
+pub fn describe(error: &anyhow::Error) -> String {
+    let mut text = error.to_string();
+    for cause in error.chain().skip(1) {
+        let cause = cause.to_string();
+        if !text.contains(&cause) {
+            text.push_str(": ");
+            text.push_str(&cause);
+        }
+    }
+    text
 }

@@ -62,7 +62,7 @@ pub async fn compare_one(
     state: &AppliedState,
     rules: &[IgnoreDifference],
 ) -> Verdict {
-    if !object.served {
+    if object.compare_later {
         return Verdict::Deferred;
     }
     let current = live.get(&object.object);

@@ -30,8 +30,9 @@ pub struct Desired {
     pub options: SyncOptions,
     /// Hook settings, when the object is a hook.
     pub hook: Option<Hook>,
-    /// False when the cluster does not serve the kind yet (its CRD is part of this sync).
-    pub served: bool,
+    /// True when the object can only be dry-run once an earlier stage of this sync has run:
+    /// its kind is defined by a CRD in the sync, or its namespace is created by it.
+    pub compare_later: bool,
 }
 
 /// Turns rendered manifests into [`Desired`] objects for Application `app_namespace/app_name`.
@@ -53,10 +54,10 @@ pub async fn prepare(
             message: e.to_string(),
         })?;
         let gvk = GroupVersionKind::gvk(&object.group, &object.version, &object.kind);
-        let (namespaced, served) = match manager.discovery().resolve(&gvk).await? {
-            Some(resolved) => (resolved.namespaced, true),
+        let (namespaced, compare_later) = match manager.discovery().resolve(&gvk).await? {
+            Some(resolved) => (resolved.namespaced, false),
             None => match defined.get(&(object.group.clone(), object.kind.clone())) {
-                Some(namespaced) => (*namespaced, false),
+                Some(namespaced) => (*namespaced, true),
                 None => {
                     return Err(SyncError::UnknownKind {
                         object,
@@ -83,7 +84,7 @@ pub async fn prepare(
             origin: manifest.origin.clone(),
             options,
             hook,
-            served,
+            compare_later,
         });
     }
     Ok(desired)

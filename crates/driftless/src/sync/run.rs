@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use driftless_core::application::{Application, SyncStatusCode};
-use driftless_core::health::{self, Health};
+use driftless_core::health;
 use driftless_core::plan::{self, Phase, Plan, Stage, SyncOptions};
 use driftless_core::tracking;
 use driftless_core::{Action, ChangeEntry, ChangeSet, ObjectRef};
@@ -73,6 +73,7 @@ impl Engine {
         let mut sync = self.prepare(app, &rendered).await?;
         let inventory = sync.inventory_before().await?;
         sync.read_live(&inventory).await?;
+        sync.defer_objects_in_new_namespaces().await?;
         sync.compare(state).await;
         let (candidates, dry_run_failed) = sync.record_comparison(&inventory, outcome);
         if dry_run_failed {
@@ -88,11 +89,12 @@ impl Engine {
             .prune
             .unwrap_or_else(|| app.spec.sync_policy.automated.as_ref().is_some_and(|a| a.prune));
         let needs_sync = request.force
+            || sync.namespace_to_create().is_some()
             || sync.verdicts.iter().any(Verdict::needs_apply)
             || candidates.iter().any(|c| sync.live.get(c).is_some());
         if request.dry_run {
             sync.report_would_change(&candidates, prune_enabled);
-            sync.finish(state, outcome, &candidates, false);
+            sync.finish(state, outcome, &candidates);
             return Ok(());
         }
         if needs_sync {
@@ -100,12 +102,12 @@ impl Engine {
             sync.execute(state).await;
             if !sync.changes.has_failures() {
                 let kept = sync.prune(candidates.clone(), prune_enabled).await;
-                sync.finish(state, outcome, &kept, true);
+                sync.finish(state, outcome, &kept);
                 return Ok(());
             }
             sync.run_sync_fail_hooks().await;
         }
-        sync.finish(state, outcome, &candidates, false);
+        sync.finish(state, outcome, &candidates);
         Ok(())
     }
 
@@ -178,6 +180,59 @@ impl Sync<'_> {
         Ok(())
     }
 
+    /// The destination namespace when `CreateNamespace=true` and it does not exist yet.
+    fn namespace_to_create(&self) -> Option<String> {
+        let wanted = self.options().ok()?.create_namespace;
+        let namespace = &self.app.spec.destination.namespace;
+        (wanted && !namespace.is_empty() && self.live.get(&namespace_ref(namespace)).is_none())
+            .then(|| namespace.clone())
+    }
+
+    /// Marks the objects whose namespace this sync creates (a Namespace manifest, or
+    /// `CreateNamespace=true`) to be dry-run only once that namespace exists.
+    async fn defer_objects_in_new_namespaces(&mut self) -> Result<(), SyncError> {
+        let destination = self.app.spec.destination.namespace.clone();
+        if !destination.is_empty() && self.options()?.create_namespace {
+            let namespace = namespace_ref(&destination);
+            let found = self.engine.manager.get(&namespace).await?;
+            self.live.set(&namespace, found);
+        }
+        let mut created: HashSet<String> = self
+            .desired
+            .iter()
+            .filter(|d| d.object.group.is_empty() && d.object.kind == "Namespace")
+            .filter(|d| self.live.get(&d.object).is_none())
+            .map(|d| d.object.name.clone())
+            .collect();
+        created.extend(self.namespace_to_create());
+        for desired in &mut self.desired {
+            if created.contains(&desired.object.namespace) {
+                desired.compare_later = true;
+            }
+        }
+        Ok(())
+    }
+
+    /// Creates the destination namespace for `CreateNamespace=true` (not tracked, never pruned).
+    async fn create_namespace(&mut self) -> bool {
+        let Some(name) = self.namespace_to_create() else {
+            return true;
+        };
+        let namespace = namespace_ref(&name);
+        let manifest = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
+        match self.engine.manager.apply(&namespace, &manifest, false).await {
+            Ok(stored) => {
+                self.live.set(&namespace, Some(stored));
+                self.changes.push(namespace, Action::Created, "CreateNamespace=true");
+                true
+            }
+            Err(error) => {
+                self.changes.push(namespace, Action::Failed, error.to_string());
+                false
+            }
+        }
+    }
+
     /// Dry-runs and compares every resource (hooks excepted) with the cluster.
     async fn compare(&mut self, state: &AppliedState) {
         let resources: Vec<usize> = self.plan.resources().collect();
@@ -218,6 +273,9 @@ impl Sync<'_> {
 
     /// Fills the ChangeSet with what a sync would do, writing nothing.
     fn report_would_change(&mut self, candidates: &[ObjectRef], prune_enabled: bool) {
+        if let Some(name) = self.namespace_to_create() {
+            self.changes.push(namespace_ref(&name), Action::Created, "CreateNamespace=true");
+        }
         for index in self.plan.resources() {
             let desired = &self.desired[index];
             let (action, message) = match &self.verdicts[index] {
@@ -241,6 +299,9 @@ impl Sync<'_> {
 
     /// Runs the phases and waves in order, stopping at the first failure.
     async fn execute(&mut self, state: &mut AppliedState) {
+        if !self.create_namespace().await {
+            return;
+        }
         let steps = self.plan.steps.clone();
         let last = steps.len().saturating_sub(1);
         for (position, step) in steps.iter().enumerate() {
@@ -295,7 +356,7 @@ impl Sync<'_> {
                 continue;
             }
             let mut desired = self.desired[index].clone();
-            desired.served = true;
+            desired.compare_later = false;
             let verdict = compare_one(
                 &self.engine.manager,
                 &desired,
@@ -441,7 +502,7 @@ impl Sync<'_> {
     }
 
     /// Fills the outcome: unchanged entries, per-object sync and health, inventory, app status.
-    fn finish(&mut self, state: &mut AppliedState, outcome: &mut SyncOutcome, leftovers: &[ObjectRef], _synced: bool) {
+    fn finish(&mut self, state: &mut AppliedState, outcome: &mut SyncOutcome, leftovers: &[ObjectRef]) {
         let mut reported: HashSet<ObjectRef> = self.changes.entries.iter().map(|e| e.object.clone()).collect();
         let mut resources = Vec::new();
         let mut inventory = Vec::new();
@@ -490,6 +551,16 @@ impl Sync<'_> {
     }
 }
 
+/// The reference of Namespace `name`.
+fn namespace_ref(name: &str) -> ObjectRef {
+    ObjectRef {
+        version: "v1".to_owned(),
+        kind: "Namespace".to_owned(),
+        name: name.to_owned(),
+        ..ObjectRef::default()
+    }
+}
+
 /// `N failed: first failure` for messages.
 fn failure_summary(changes: &ChangeSet) -> String {
     let failed: Vec<&ChangeEntry> = changes.entries.iter().filter(|e| e.action == Action::Failed).collect();
@@ -498,9 +569,4 @@ fn failure_summary(changes: &ChangeSet) -> String {
         Some(first) => format!("{} objects failed; first {}: {}", failed.len(), first.object, first.message),
         None => String::new(),
     }
-}
-
-/// The worst health of an outcome's resources (for callers that only hold the outcome).
-pub fn outcome_health(outcome: &SyncOutcome) -> Health {
-    health::aggregate(outcome.resources.iter().map(|r| &r.health))
 }

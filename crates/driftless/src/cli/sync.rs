@@ -1,0 +1,126 @@
+//! `driftless sync -f app.yaml` (one sync, push mode) and `driftless diff -f app.yaml` (what a
+//! sync would change), without a controller.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::Args;
+use driftless::sync::status::{status_after, write_status, Times};
+use driftless::sync::SyncRequest;
+
+use super::app_file::{load, now, AppFileArgs};
+use super::output::{render_outcome, Format};
+
+/// Flags of `driftless sync`.
+#[derive(Debug, Clone, Args)]
+pub struct SyncArgs {
+    #[command(flatten)]
+    pub app: AppFileArgs,
+    /// Revision to sync instead of spec.source.targetRevision.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Prune objects Git no longer declares, whatever syncPolicy.automated.prune says.
+    #[arg(long, conflicts_with = "no_prune")]
+    pub prune: bool,
+    /// Never prune in this sync.
+    #[arg(long)]
+    pub no_prune: bool,
+    /// Do not wait for the objects to become healthy at the end.
+    #[arg(long)]
+    pub no_wait: bool,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// Flags of `driftless diff`.
+#[derive(Debug, Clone, Args)]
+pub struct DiffArgs {
+    #[command(flatten)]
+    pub app: AppFileArgs,
+    /// Revision to compare instead of spec.source.targetRevision.
+    #[arg(long)]
+    pub revision: Option<String>,
+    /// Render this directory as it is on disk instead of fetching the repository.
+    #[arg(long)]
+    pub local: Option<PathBuf>,
+    /// Exit with 1 when anything differs (0 when nothing does, 2 on errors).
+    #[arg(long)]
+    pub exit_code: bool,
+    /// Output format (the table is preceded by the diffs).
+    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    pub output: Format,
+}
+
+/// Runs one sync and prints its ChangeSet; exit code 1 when the sync failed.
+pub async fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
+    let mut loaded = load(&args.app, !args.no_wait).await?;
+    let request = SyncRequest {
+        revision: args.revision.clone(),
+        prune: prune_flag(&args),
+        force: true,
+        ..SyncRequest::default()
+    };
+    let started = now();
+    let outcome = loaded.engine.sync(&loaded.app, &mut loaded.state, &request).await;
+    if loaded.in_cluster {
+        let times = Times {
+            started: &started,
+            finished: &now(),
+        };
+        let status = status_after(&loaded.app, &outcome, &loaded.state, &times);
+        write_status(&loaded.client, &loaded.app, &status)
+            .await
+            .context("writing the Application's status")?;
+    }
+    print!("{}", render_outcome(&outcome, args.output, "sync")?);
+    Ok(if outcome.succeeded() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+fn prune_flag(args: &SyncArgs) -> Option<bool> {
+    match (args.prune, args.no_prune) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    }
+}
+
+/// Compares and prints the diffs and what a sync would do.
+pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
+    let mut loaded = load(&args.app, false).await?;
+    let request = SyncRequest {
+        revision: args.revision.clone(),
+        dry_run: true,
+        local: args.local.clone(),
+        ..SyncRequest::default()
+    };
+    let started = now();
+    let outcome = loaded.engine.sync(&loaded.app, &mut loaded.state, &request).await;
+    if loaded.in_cluster && args.local.is_none() && outcome.error.is_none() {
+        let times = Times {
+            started: &started,
+            finished: &now(),
+        };
+        let status = status_after(&loaded.app, &outcome, &loaded.state, &times);
+        write_status(&loaded.client, &loaded.app, &status)
+            .await
+            .context("writing the Application's status")?;
+    }
+    if args.output == Format::Table {
+        for diff in &outcome.diffs {
+            print!("{}", diff.text);
+        }
+    }
+    print!("{}", render_outcome(&outcome, args.output, "diff")?);
+    let differs = outcome.changes.entries.iter().any(|e| e.action.is_write());
+    Ok(match (&outcome.error, args.exit_code && differs) {
+        (Some(_), _) => ExitCode::from(2),
+        (None, true) => ExitCode::from(1),
+        (None, false) => ExitCode::SUCCESS,
+    })
+}

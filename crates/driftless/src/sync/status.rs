@@ -1,0 +1,126 @@
+//! The Application's status after a sync, and writing it through the /status subresource with
+//! server-side apply.
+
+use driftless_core::application::{
+    Application, ApplicationStatus, Condition, OperationPhase, OperationState, ResourceStatus,
+    SyncStatus, SyncStatusCode,
+};
+use driftless_core::tracking::FIELD_MANAGER;
+use kube::api::{Patch, PatchParams};
+use kube::{Api, Client};
+use serde_json::json;
+
+use super::state::AppliedState;
+use super::SyncOutcome;
+
+/// Times of one sync, RFC 3339.
+pub struct Times<'a> {
+    /// When it started.
+    pub started: &'a str,
+    /// When it ended.
+    pub finished: &'a str,
+}
+
+/// The status after `outcome`, starting from `app`'s current status: sync, health, resources
+/// (with the hash and resourceVersion that let the next sync skip them), inventory, operation
+/// state, kstatus conditions, and a history entry when an operation succeeded.
+pub fn status_after(app: &Application, outcome: &SyncOutcome, state: &AppliedState, times: &Times<'_>) -> ApplicationStatus {
+    let mut status = app.status.clone().unwrap_or_default();
+    status.observed_generation = app.metadata.generation;
+    status.last_attempted_revision = outcome.revision.clone();
+    if outcome.error.is_none() || !outcome.resources.is_empty() {
+        status.sync = SyncStatus {
+            status: outcome.sync,
+            revision: outcome.revision.clone(),
+        };
+        status.health = outcome.health.clone();
+        status.resources = outcome
+            .resources
+            .iter()
+            .map(|r| {
+                let (hash, rv) = state.get(&r.object).unwrap_or_default();
+                ResourceStatus {
+                    object: r.object.clone(),
+                    status: r.sync,
+                    health: Some(r.health.clone()),
+                    applied_hash: hash.to_owned(),
+                    resource_version: rv.to_owned(),
+                }
+            })
+            .collect();
+        status.inventory = outcome.inventory.clone();
+    } else {
+        status.sync.status = SyncStatusCode::Unknown;
+    }
+    if outcome.operated || outcome.error.is_some() {
+        status.operation_state = Some(OperationState {
+            phase: if outcome.succeeded() {
+                OperationPhase::Succeeded
+            } else {
+                OperationPhase::Failed
+            },
+            message: outcome.error.clone().unwrap_or_else(|| outcome.changes.summary()),
+            started_at: times.started.to_owned(),
+            finished_at: times.finished.to_owned(),
+            revision: outcome.revision.clone(),
+            changes: outcome.changes.changes().cloned().collect(),
+        });
+    }
+    if outcome.succeeded() && outcome.operated {
+        status.last_applied_revision = outcome.revision.clone();
+        status.record_history(&outcome.revision, times.finished, &app.spec.source, app.history_limit());
+    }
+    status.conditions = conditions(outcome, app.metadata.generation, times.finished);
+    status
+}
+
+/// kstatus conditions: Ready (True when synced and healthy), Reconciling, Stalled.
+fn conditions(outcome: &SyncOutcome, generation: Option<i64>, now: &str) -> Vec<Condition> {
+    let condition = |type_: &str, status: bool, reason: &str, message: &str| Condition {
+        type_: type_.to_owned(),
+        status: if status { "True" } else { "False" }.to_owned(),
+        reason: reason.to_owned(),
+        message: message.to_owned(),
+        last_transition_time: now.to_owned(),
+        observed_generation: generation,
+    };
+    let healthy = matches!(
+        outcome.health.status,
+        driftless_core::health::HealthStatus::Healthy
+    );
+    let mut conditions = Vec::new();
+    match &outcome.error {
+        Some(error) => {
+            let reason = if outcome.terminal { "SyncFailed" } else { "ReconciliationFailed" };
+            conditions.push(condition("Ready", false, reason, error));
+            if outcome.terminal {
+                conditions.push(condition("Stalled", true, reason, error));
+            }
+        }
+        None if outcome.sync == SyncStatusCode::Synced && healthy => {
+            conditions.push(condition("Ready", true, "ReconciliationSucceeded", &outcome.changes.summary()));
+        }
+        None => {
+            let message = format!("sync {:?}, health {:?}", outcome.sync, outcome.health.status);
+            conditions.push(condition("Ready", false, "Progressing", &message));
+            conditions.push(condition("Reconciling", true, "Progressing", &message));
+        }
+    }
+    conditions
+}
+
+/// Writes `status` to the Application in the cluster through /status (server-side apply,
+/// field manager `driftless`, forced).
+pub async fn write_status(client: &Client, app: &Application, status: &ApplicationStatus) -> Result<(), kube::Error> {
+    let namespace = app.metadata.namespace.as_deref().unwrap_or("default");
+    let name = app.metadata.name.as_deref().unwrap_or_default();
+    let api: Api<Application> = Api::namespaced(client.clone(), namespace);
+    let patch = json!({
+        "apiVersion": app.api_version,
+        "kind": app.kind,
+        "status": status,
+    });
+    api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
+        .await
+        .map(|_| ())
+}
