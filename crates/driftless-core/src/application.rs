@@ -395,7 +395,10 @@ impl Application {
 }
 
 impl ApplicationStatus {
-    /// Appends a history entry with the next id and drops the oldest entries beyond `limit`.
+    /// Records a successful sync in the history: a new entry with the next id, or, when the
+    /// newest entry already holds this revision and source, that entry's time moves forward
+    /// (a re-sync of the same thing is not a new deployment). Entries beyond `limit` are dropped,
+    /// oldest first.
     pub fn record_history(
         &mut self,
         revision: &str,
@@ -403,6 +406,12 @@ impl ApplicationStatus {
         source: &SourceSpec,
         limit: usize,
     ) {
+        if let Some(last) = self.history.last_mut() {
+            if last.revision == revision && &last.source == source {
+                last.deployed_at = deployed_at.to_owned();
+                return;
+            }
+        }
         let id = self.history.last().map_or(0, |last| last.id + 1);
         self.history.push(HistoryEntry {
             id,

@@ -50,7 +50,11 @@ pub struct Loaded {
 pub async fn load(args: &AppFileArgs, wait: bool) -> anyhow::Result<Loaded> {
     let mut app = read_application(&args.file)?;
     let client = client(args.kubeconfig.as_deref()).await?;
-    let namespace = app.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
+    let namespace = app
+        .metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".to_owned());
     app.metadata.namespace = Some(namespace.clone());
     let name = app.metadata.name.clone().unwrap_or_default();
     let existing = Api::<Application>::namespaced(client.clone(), &namespace)
@@ -94,11 +98,16 @@ pub async fn load(args: &AppFileArgs, wait: bool) -> anyhow::Result<Loaded> {
 
 /// Parses an Application manifest; the error names the file and what is wrong.
 pub fn read_application(path: &Path) -> anyhow::Result<Application> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     let app: Application = serde_saphyr::from_str(&text)
         .with_context(|| format!("{}: not a valid Application", path.display()))?;
     if app.kind != driftless_core::application::KIND {
-        anyhow::bail!("{}: kind is {:?}, expected Application", path.display(), app.kind);
+        anyhow::bail!(
+            "{}: kind is {:?}, expected Application",
+            path.display(),
+            app.kind
+        );
     }
     if app.metadata.name.as_deref().unwrap_or_default().is_empty() {
         anyhow::bail!("{}: metadata.name is required", path.display());
@@ -113,12 +122,15 @@ pub fn read_application(path: &Path) -> anyhow::Result<Application> {
 pub async fn client(path: Option<&Path>) -> anyhow::Result<Client> {
     let config = match path {
         Some(path) => {
-            let kubeconfig = Kubeconfig::read_from(path).with_context(|| format!("reading kubeconfig {}", path.display()))?;
+            let kubeconfig = Kubeconfig::read_from(path)
+                .with_context(|| format!("reading kubeconfig {}", path.display()))?;
             Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
                 .await
                 .with_context(|| format!("kubeconfig {}", path.display()))?
         }
-        None => Config::infer().await.context("no kubeconfig found (set KUBECONFIG or --kubeconfig)")?,
+        None => Config::infer()
+            .await
+            .context("no kubeconfig found (set KUBECONFIG or --kubeconfig)")?,
     };
     Client::try_from(config).context("creating the Kubernetes client")
 }

@@ -31,7 +31,10 @@ pub fn outcome_value(outcome: &SyncOutcome) -> Value {
 /// The outcome in `format`; the table ends with a summary line.
 pub fn render_outcome(outcome: &SyncOutcome, format: Format, verb: &str) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Json => format!("{}\n", serde_json::to_string_pretty(&outcome_value(outcome))?),
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(&outcome_value(outcome))?
+        ),
         Format::Yaml => serde_saphyr::to_string(&outcome_value(outcome))?,
         Format::Table => {
             let mut text = change_table(&outcome.changes.entries);
@@ -59,7 +62,12 @@ pub fn change_table(entries: &[ChangeEntry]) -> String {
         ]);
     }
     let widths: Vec<usize> = (0..5)
-        .map(|column| rows.iter().map(|row| row[column].chars().count()).max().unwrap_or(0))
+        .map(|column| {
+            rows.iter()
+                .map(|row| row[column].chars().count())
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let mut text = String::new();
     for row in &rows {

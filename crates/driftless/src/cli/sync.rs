@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::Args;
 use driftless::sync::status::{status_after, write_status, Times};
-use driftless::sync::SyncRequest;
+use driftless::sync::{rollback_request, SyncRequest};
 
 use super::app_file::{load, now, AppFileArgs};
 use super::output::{render_outcome, Format};
@@ -26,6 +26,13 @@ pub struct SyncArgs {
     /// Never prune in this sync.
     #[arg(long)]
     pub no_prune: bool,
+    /// Roll back to this status.history entry (its revision and source) instead of syncing
+    /// the target revision; needs the Application in the cluster.
+    #[arg(long, conflicts_with = "revision")]
+    pub rollback: Option<i64>,
+    /// Roll back even though automated sync is on.
+    #[arg(long, requires = "rollback")]
+    pub force: bool,
     /// Do not wait for the objects to become healthy at the end.
     #[arg(long)]
     pub no_wait: bool,
@@ -56,14 +63,20 @@ pub struct DiffArgs {
 /// Runs one sync and prints its ChangeSet; exit code 1 when the sync failed.
 pub async fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     let mut loaded = load(&args.app, !args.no_wait).await?;
-    let request = SyncRequest {
-        revision: args.revision.clone(),
-        prune: prune_flag(&args),
-        force: true,
-        ..SyncRequest::default()
+    let mut request = match args.rollback {
+        Some(id) => rollback_request(&loaded.app, id, args.force)?,
+        None => SyncRequest {
+            revision: args.revision.clone(),
+            force: true,
+            ..SyncRequest::default()
+        },
     };
+    request.prune = prune_flag(&args);
     let started = now();
-    let outcome = loaded.engine.sync(&loaded.app, &mut loaded.state, &request).await;
+    let outcome = loaded
+        .engine
+        .sync(&loaded.app, &mut loaded.state, &request)
+        .await;
     if loaded.in_cluster {
         let times = Times {
             started: &started,
@@ -100,7 +113,10 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         ..SyncRequest::default()
     };
     let started = now();
-    let outcome = loaded.engine.sync(&loaded.app, &mut loaded.state, &request).await;
+    let outcome = loaded
+        .engine
+        .sync(&loaded.app, &mut loaded.state, &request)
+        .await;
     if loaded.in_cluster && args.local.is_none() && outcome.error.is_none() {
         let times = Times {
             started: &started,

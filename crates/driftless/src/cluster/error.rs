@@ -9,7 +9,7 @@ pub enum ClusterError {
     #[error("{object}: the cluster does not serve kind {kind} in {api_version}")]
     UnknownKind {
         /// The object.
-        object: ObjectRef,
+        object: Box<ObjectRef>,
         /// Its kind.
         kind: String,
         /// Its apiVersion.
@@ -27,7 +27,7 @@ pub enum ClusterError {
     #[error("{object}: {verb} failed: {message}")]
     Api {
         /// The object.
-        object: ObjectRef,
+        object: Box<ObjectRef>,
         /// `get`, `list`, `dry-run`, `apply`, `delete`.
         verb: &'static str,
         /// The Status reason (`Invalid`, `Conflict`, `Forbidden`, ...), empty when unknown.
@@ -41,7 +41,7 @@ pub enum ClusterError {
     #[error("{object}: decoding the {verb} response failed: {message}")]
     Decode {
         /// The object.
-        object: ObjectRef,
+        object: Box<ObjectRef>,
         /// The verb.
         verb: &'static str,
         /// The decoder's message.
@@ -51,13 +51,15 @@ pub enum ClusterError {
 
 impl ClusterError {
     /// Wraps a kube-rs error of `verb` on `object`, keeping the Status reason and code.
-    pub(crate) fn api(object: &ObjectRef, verb: &'static str, error: kube::Error) -> Self {
+    pub fn api(object: &ObjectRef, verb: &'static str, error: kube::Error) -> Self {
         let (reason, code, message) = match error {
-            kube::Error::Api(status) => (status.reason.clone(), status.code, status.message.clone()),
+            kube::Error::Api(status) => {
+                (status.reason.clone(), status.code, status.message.clone())
+            }
             other => (String::new(), 0, other.to_string()),
         };
         ClusterError::Api {
-            object: object.clone(),
+            object: Box::new(object.clone()),
             verb,
             reason,
             code,

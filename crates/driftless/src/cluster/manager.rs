@@ -86,7 +86,7 @@ impl ResourceManager {
             .resolve(&gvk)
             .await?
             .ok_or_else(|| ClusterError::UnknownKind {
-                object: object.clone(),
+                object: Box::new(object.clone()),
                 kind: object.kind.clone(),
                 api_version: object.api_version(),
             })
@@ -202,9 +202,13 @@ fn kind_ref(resolved: &Resolved) -> ObjectRef {
     }
 }
 
-fn to_value(object: &ObjectRef, verb: &'static str, found: DynamicObject) -> Result<Value, ClusterError> {
+fn to_value(
+    object: &ObjectRef,
+    verb: &'static str,
+    found: DynamicObject,
+) -> Result<Value, ClusterError> {
     serde_json::to_value(found).map_err(|e| ClusterError::Decode {
-        object: object.clone(),
+        object: Box::new(object.clone()),
         verb,
         message: e.to_string(),
     })

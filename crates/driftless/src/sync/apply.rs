@@ -35,7 +35,12 @@ pub async fn apply_all(
         .await
 }
 
-async fn apply_one(manager: &ResourceManager, object: &Desired, create: bool, timeout: Duration) -> Applied {
+async fn apply_one(
+    manager: &ResourceManager,
+    object: &Desired,
+    create: bool,
+    timeout: Duration,
+) -> Applied {
     let action = if create {
         Action::Created
     } else {
@@ -43,7 +48,9 @@ async fn apply_one(manager: &ResourceManager, object: &Desired, create: bool, ti
     };
     let result = match manager.apply(&object.object, &object.manifest, false).await {
         Err(error) if object.options.replace && error.is_immutable_field() => {
-            replace(manager, object, timeout).await.map(|stored| (stored, "replaced: an immutable field changed"))
+            replace(manager, object, timeout)
+                .await
+                .map(|stored| (stored, "replaced: an immutable field changed"))
         }
         other => other.map(|stored| (stored, "")),
     };
@@ -60,8 +67,14 @@ async fn apply_one(manager: &ResourceManager, object: &Desired, create: bool, ti
 }
 
 /// Deletes the object, waits until it is gone, and applies it again.
-async fn replace(manager: &ResourceManager, object: &Desired, timeout: Duration) -> Result<Value, ClusterError> {
-    manager.delete(&object.object, PropagationPolicy::Foreground).await?;
+async fn replace(
+    manager: &ResourceManager,
+    object: &Desired,
+    timeout: Duration,
+) -> Result<Value, ClusterError> {
+    manager
+        .delete(&object.object, PropagationPolicy::Foreground)
+        .await?;
     wait_gone(manager, &object.object, timeout).await;
     manager.apply(&object.object, &object.manifest, false).await
 }

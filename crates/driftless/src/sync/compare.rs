@@ -66,7 +66,11 @@ pub async fn compare_one(
         return Verdict::Deferred;
     }
     let current = live.get(&object.object);
-    if state.is_current(&object.object, &object.hash, live.resource_version(&object.object)) {
+    if state.is_current(
+        &object.object,
+        &object.hash,
+        live.resource_version(&object.object),
+    ) {
         return Verdict::Unchanged;
     }
     match manager.apply(&object.object, &object.manifest, true).await {
@@ -75,7 +79,12 @@ pub async fn compare_one(
     }
 }
 
-fn verdict(object: &Desired, dry_run: &Value, live: Option<&Value>, rules: &[IgnoreDifference]) -> Verdict {
+fn verdict(
+    object: &Desired,
+    dry_run: &Value,
+    live: Option<&Value>,
+    rules: &[IgnoreDifference],
+) -> Verdict {
     match diff::compare(&object.object, dry_run, live, rules) {
         Ok(result) if !result.differs => Verdict::Unchanged,
         Ok(result) => Verdict::Differs {

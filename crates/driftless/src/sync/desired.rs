@@ -60,7 +60,7 @@ pub async fn prepare(
                 Some(namespaced) => (*namespaced, true),
                 None => {
                     return Err(SyncError::UnknownKind {
-                        object,
+                        object: Box::new(object),
                         origin: manifest.origin.clone(),
                     })
                 }

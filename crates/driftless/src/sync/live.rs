@@ -70,7 +70,11 @@ pub async fn gather(
     let mut kinds: BTreeMap<(String, String, String), Vec<&ObjectRef>> = BTreeMap::new();
     for object in wanted {
         kinds
-            .entry((object.group.clone(), object.version.clone(), object.kind.clone()))
+            .entry((
+                object.group.clone(),
+                object.version.clone(),
+                object.kind.clone(),
+            ))
             .or_default()
             .push(object);
     }
@@ -101,7 +105,10 @@ async fn find_unlabelled(
 ) -> Result<(), SyncError> {
     let mut by_namespace: BTreeMap<&str, Vec<&ObjectRef>> = BTreeMap::new();
     for object in missing {
-        by_namespace.entry(&object.namespace).or_default().push(object);
+        by_namespace
+            .entry(&object.namespace)
+            .or_default()
+            .push(object);
     }
     for (namespace, objects) in by_namespace {
         if objects.len() > GETS_BEFORE_LIST {

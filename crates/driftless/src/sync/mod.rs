@@ -8,6 +8,7 @@ mod desired;
 mod hooks;
 mod live;
 mod prune;
+mod rollback;
 mod run;
 mod source;
 mod state;
@@ -28,6 +29,7 @@ use driftless_source::{Source, SourceError};
 use crate::cluster::{ClusterError, ResourceManager};
 
 pub use desired::hash_of;
+pub use rollback::rollback_request;
 pub use source::LOCAL_REVISION;
 pub use state::AppliedState;
 
@@ -43,7 +45,7 @@ pub enum SyncError {
         revision: String,
         /// What went wrong.
         #[source]
-        source: SourceError,
+        source: Box<SourceError>,
     },
     /// The repository's credentials could not be read.
     #[error("repository credentials from Secret {secret}: {message}")]
@@ -55,7 +57,7 @@ pub enum SyncError {
     },
     /// Rendering failed (a broken manifest, a Kustomize error, ...).
     #[error("rendering failed: {0}")]
-    Render(#[source] RenderError),
+    Render(#[source] Box<RenderError>),
     /// A rendered manifest lacks what a Kubernetes object needs.
     #[error("{origin}: {message}")]
     Manifest {
@@ -68,7 +70,7 @@ pub enum SyncError {
     #[error("{origin}: {object}: the cluster does not serve this kind and no CustomResourceDefinition in the app defines it")]
     UnknownKind {
         /// The object.
-        object: ObjectRef,
+        object: Box<ObjectRef>,
         /// Where it came from.
         origin: Origin,
     },
@@ -160,6 +162,8 @@ pub struct ResourceOutcome {
 pub struct SyncOutcome {
     /// The commit synced (empty when it could not be resolved).
     pub revision: String,
+    /// The source synced (`spec.source`, or a history entry's for a rollback).
+    pub source: driftless_core::SourceSpec,
     /// One entry per object, in the order the steps ran.
     pub changes: ChangeSet,
     /// Diffs of the objects that differed.
@@ -197,7 +201,12 @@ pub struct Engine {
 
 impl Engine {
     /// An engine over the cluster of `manager`, fetching with `git` and rendering with `renderer`.
-    pub fn new(manager: Arc<ResourceManager>, git: Arc<Source>, renderer: Arc<Renderer>, settings: Settings) -> Self {
+    pub fn new(
+        manager: Arc<ResourceManager>,
+        git: Arc<Source>,
+        renderer: Arc<Renderer>,
+        settings: Settings,
+    ) -> Self {
         Self {
             manager,
             git,

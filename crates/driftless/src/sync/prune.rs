@@ -36,7 +36,11 @@ pub async fn prune(
             continue;
         };
         if !tracking::is_owned_by(current, scope.app_namespace, scope.app_name, &object) {
-            changes.push(object, Action::Skipped, "its tracking id names another owner; left in place");
+            changes.push(
+                object,
+                Action::Skipped,
+                "its tracking id names another owner; left in place",
+            );
             continue;
         }
         let protected = match scope.options.for_object(current) {
@@ -48,16 +52,27 @@ pub async fn prune(
             }
         };
         if protected {
-            changes.push(object.clone(), Action::Skipped, "Prune=false: kept although Git no longer declares it");
+            changes.push(
+                object.clone(),
+                Action::Skipped,
+                "Prune=false: kept although Git no longer declares it",
+            );
             kept.push(object);
             continue;
         }
         if !scope.enabled {
-            changes.push(object.clone(), Action::Skipped, "no longer in Git; pruning is off");
+            changes.push(
+                object.clone(),
+                Action::Skipped,
+                "no longer in Git; pruning is off",
+            );
             kept.push(object);
             continue;
         }
-        match manager.delete(&object, propagation(scope.options.prune_propagation)).await {
+        match manager
+            .delete(&object, propagation(scope.options.prune_propagation))
+            .await
+        {
             Ok(Deleted::Gone) | Ok(Deleted::Pending) => {
                 live.set(&object, None);
                 changes.push(object, Action::Pruned, "");

@@ -37,7 +37,12 @@ impl Engine {
     /// Runs one sync of `app` (or, with `request.dry_run`, only compares), using and updating
     /// `state` so that objects unchanged since the last sync cost no request. Never panics on
     /// bad input: every failure ends up in the outcome's `error` or in a failed entry.
-    pub async fn sync(&self, app: &Application, state: &mut AppliedState, request: &SyncRequest) -> SyncOutcome {
+    pub async fn sync(
+        &self,
+        app: &Application,
+        state: &mut AppliedState,
+        request: &SyncRequest,
+    ) -> SyncOutcome {
         let mut outcome = SyncOutcome::default();
         match self.try_sync(app, state, request, &mut outcome).await {
             Ok(()) => {}
@@ -61,12 +66,28 @@ impl Engine {
         outcome: &mut SyncOutcome,
     ) -> Result<(), SyncError> {
         let source = request.source.as_ref().unwrap_or(&app.spec.source);
+        outcome.source = source.clone();
         let rendered = match &request.local {
             Some(dir) => render_local(&self.renderer, app, source, dir).await?,
             None => {
-                let revision = request.revision.as_deref().unwrap_or(&source.target_revision);
-                let revision = if revision.is_empty() { "HEAD" } else { revision };
-                fetch_and_render(&self.git, &self.renderer, self.manager.client(), app, source, revision).await?
+                let revision = request
+                    .revision
+                    .as_deref()
+                    .unwrap_or(&source.target_revision);
+                let revision = if revision.is_empty() {
+                    "HEAD"
+                } else {
+                    revision
+                };
+                fetch_and_render(
+                    &self.git,
+                    &self.renderer,
+                    self.manager.client(),
+                    app,
+                    source,
+                    revision,
+                )
+                .await?
             }
         };
         outcome.revision = rendered.revision.clone();
@@ -85,9 +106,13 @@ impl Engine {
             outcome.terminal = true;
             return Ok(());
         }
-        let prune_enabled = request
-            .prune
-            .unwrap_or_else(|| app.spec.sync_policy.automated.as_ref().is_some_and(|a| a.prune));
+        let prune_enabled = request.prune.unwrap_or_else(|| {
+            app.spec
+                .sync_policy
+                .automated
+                .as_ref()
+                .is_some_and(|a| a.prune)
+        });
         let needs_sync = request.force
             || sync.namespace_to_create().is_some()
             || sync.verdicts.iter().any(Verdict::needs_apply)
@@ -111,8 +136,16 @@ impl Engine {
         Ok(())
     }
 
-    async fn prepare<'a>(&'a self, app: &'a Application, rendered: &Rendered) -> Result<Sync<'a>, SyncError> {
-        let app_namespace = app.metadata.namespace.clone().unwrap_or_else(|| "default".to_owned());
+    async fn prepare<'a>(
+        &'a self,
+        app: &'a Application,
+        rendered: &Rendered,
+    ) -> Result<Sync<'a>, SyncError> {
+        let app_namespace = app
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".to_owned());
         let app_name = app.metadata.name.clone().unwrap_or_default();
         let options = SyncOptions::parse(&app.spec.sync_policy.sync_options)?;
         let desired = prepare(
@@ -164,7 +197,8 @@ impl Sync<'_> {
             .iter()
             .filter_map(|(_, value)| {
                 let object = ObjectRef::from_object(value).ok()?;
-                tracking::is_owned_by(value, &self.app_namespace, &self.app_name, &object).then_some(object)
+                tracking::is_owned_by(value, &self.app_namespace, &self.app_name, &object)
+                    .then_some(object)
             })
             .collect())
     }
@@ -220,14 +254,21 @@ impl Sync<'_> {
         };
         let namespace = namespace_ref(&name);
         let manifest = serde_json::json!({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}});
-        match self.engine.manager.apply(&namespace, &manifest, false).await {
+        match self
+            .engine
+            .manager
+            .apply(&namespace, &manifest, false)
+            .await
+        {
             Ok(stored) => {
                 self.live.set(&namespace, Some(stored));
-                self.changes.push(namespace, Action::Created, "CreateNamespace=true");
+                self.changes
+                    .push(namespace, Action::Created, "CreateNamespace=true");
                 true
             }
             Err(error) => {
-                self.changes.push(namespace, Action::Failed, error.to_string());
+                self.changes
+                    .push(namespace, Action::Failed, error.to_string());
                 false
             }
         }
@@ -252,13 +293,21 @@ impl Sync<'_> {
 
     /// Records dry-run failures and diffs; returns the prune candidates and whether any
     /// dry-run failed.
-    fn record_comparison(&mut self, inventory: &[ObjectRef], outcome: &mut SyncOutcome) -> (Vec<ObjectRef>, bool) {
+    fn record_comparison(
+        &mut self,
+        inventory: &[ObjectRef],
+        outcome: &mut SyncOutcome,
+    ) -> (Vec<ObjectRef>, bool) {
         let mut failed = false;
         for (desired, verdict) in self.desired.iter().zip(&self.verdicts) {
             match verdict {
                 Verdict::Failed(message) => {
                     failed = true;
-                    self.changes.push(desired.object.clone(), Action::Failed, format!("{}: {message}", desired.origin));
+                    self.changes.push(
+                        desired.object.clone(),
+                        Action::Failed,
+                        format!("{}: {message}", desired.origin),
+                    );
                 }
                 Verdict::Differs { diff, .. } => outcome.diffs.push(ObjectDiff {
                     object: desired.object.clone(),
@@ -267,14 +316,22 @@ impl Sync<'_> {
                 _ => {}
             }
         }
-        let wanted: Vec<ObjectRef> = self.plan.resources().map(|i| self.desired[i].object.clone()).collect();
+        let wanted: Vec<ObjectRef> = self
+            .plan
+            .resources()
+            .map(|i| self.desired[i].object.clone())
+            .collect();
         (plan::prune_set(inventory, &wanted), failed)
     }
 
     /// Fills the ChangeSet with what a sync would do, writing nothing.
     fn report_would_change(&mut self, candidates: &[ObjectRef], prune_enabled: bool) {
         if let Some(name) = self.namespace_to_create() {
-            self.changes.push(namespace_ref(&name), Action::Created, "CreateNamespace=true");
+            self.changes.push(
+                namespace_ref(&name),
+                Action::Created,
+                "CreateNamespace=true",
+            );
         }
         for index in self.plan.resources() {
             let desired = &self.desired[index];
@@ -282,7 +339,10 @@ impl Sync<'_> {
                 Verdict::Unchanged => (Action::Unchanged, ""),
                 Verdict::Differs { create: true, .. } => (Action::Created, ""),
                 Verdict::Differs { .. } => (Action::Configured, ""),
-                Verdict::Deferred => (Action::Created, "compared once its CustomResourceDefinition is established"),
+                Verdict::Deferred => (
+                    Action::Created,
+                    "dry-run once its namespace or CustomResourceDefinition exists",
+                ),
                 Verdict::Failed(_) => continue,
             };
             self.changes.push(desired.object.clone(), action, message);
@@ -312,7 +372,10 @@ impl Sync<'_> {
             if !ok {
                 return;
             }
-            if position < last && step.phase == Phase::Sync && !self.wait_for_wave(&step.stages).await {
+            if position < last
+                && step.phase == Phase::Sync
+                && !self.wait_for_wave(&step.stages).await
+            {
                 return;
             }
         }
@@ -335,9 +398,10 @@ impl Sync<'_> {
             if self.changes.has_failures() || !self.run_hooks(hooks.into_iter()).await {
                 return false;
             }
-            let is_definitions = resources
-                .first()
-                .is_some_and(|&i| plan::stage_of(&self.desired[i].object.group, &self.desired[i].object.kind) == Stage::Definitions);
+            let is_definitions = resources.first().is_some_and(|&i| {
+                plan::stage_of(&self.desired[i].object.group, &self.desired[i].object.kind)
+                    == Stage::Definitions
+            });
             if is_definitions && !applied.is_empty() {
                 self.forget_defined_groups(&applied);
                 if !self.wait_for(&applied).await {
@@ -366,7 +430,11 @@ impl Sync<'_> {
             )
             .await;
             if let Verdict::Failed(message) = &verdict {
-                self.changes.push(desired.object.clone(), Action::Failed, format!("{}: {message}", desired.origin));
+                self.changes.push(
+                    desired.object.clone(),
+                    Action::Failed,
+                    format!("{}: {message}", desired.origin),
+                );
                 ok = false;
             }
             self.desired[index] = desired;
@@ -384,15 +452,28 @@ impl Sync<'_> {
             .collect();
         let batch: Vec<(&Desired, bool)> = todo
             .iter()
-            .map(|&i| (&self.desired[i], matches!(self.verdicts[i], Verdict::Differs { create: true, .. })))
+            .map(|&i| {
+                (
+                    &self.desired[i],
+                    matches!(self.verdicts[i], Verdict::Differs { create: true, .. }),
+                )
+            })
             .collect();
-        let results = apply_all(&self.engine.manager, &batch, self.engine.settings.health_timeout).await;
+        let results = apply_all(
+            &self.engine.manager,
+            &batch,
+            self.engine.settings.health_timeout,
+        )
+        .await;
         let mut applied = Vec::new();
         for (index, result) in todo.into_iter().zip(results) {
             let desired = &self.desired[index];
             match result.stored {
                 Some(stored) => {
-                    if let Some(rv) = stored.pointer("/metadata/resourceVersion").and_then(|v| v.as_str()) {
+                    if let Some(rv) = stored
+                        .pointer("/metadata/resourceVersion")
+                        .and_then(|v| v.as_str())
+                    {
                         state.record(&desired.object, &desired.hash, rv);
                     }
                     self.live.set(&desired.object, Some(stored));
@@ -410,7 +491,11 @@ impl Sync<'_> {
         for &index in applied {
             let desired = &self.desired[index];
             if desired.object.kind == "CustomResourceDefinition" {
-                if let Some(group) = desired.manifest.pointer("/spec/group").and_then(|g| g.as_str()) {
+                if let Some(group) = desired
+                    .manifest
+                    .pointer("/spec/group")
+                    .and_then(|g| g.as_str())
+                {
                     self.engine.manager.discovery().forget_group(group);
                 }
             }
@@ -485,7 +570,8 @@ impl Sync<'_> {
             Ok(options) => options,
             Err(error) => {
                 for object in &candidates {
-                    self.changes.push(object.clone(), Action::Failed, error.to_string());
+                    self.changes
+                        .push(object.clone(), Action::Failed, error.to_string());
                 }
                 return candidates;
             }
@@ -502,8 +588,18 @@ impl Sync<'_> {
     }
 
     /// Fills the outcome: unchanged entries, per-object sync and health, inventory, app status.
-    fn finish(&mut self, state: &mut AppliedState, outcome: &mut SyncOutcome, leftovers: &[ObjectRef]) {
-        let mut reported: HashSet<ObjectRef> = self.changes.entries.iter().map(|e| e.object.clone()).collect();
+    fn finish(
+        &mut self,
+        state: &mut AppliedState,
+        outcome: &mut SyncOutcome,
+        leftovers: &[ObjectRef],
+    ) {
+        let mut reported: HashSet<ObjectRef> = self
+            .changes
+            .entries
+            .iter()
+            .map(|e| e.object.clone())
+            .collect();
         let mut resources = Vec::new();
         let mut inventory = Vec::new();
         for index in self.plan.resources() {
@@ -511,11 +607,15 @@ impl Sync<'_> {
             let live = self.live.get(&desired.object);
             let verdict = &self.verdicts[index];
             if matches!(verdict, Verdict::Unchanged) {
-                if let Some(rv) = live.and_then(|l| l.pointer("/metadata/resourceVersion")).and_then(|v| v.as_str()) {
+                if let Some(rv) = live
+                    .and_then(|l| l.pointer("/metadata/resourceVersion"))
+                    .and_then(|v| v.as_str())
+                {
                     state.record(&desired.object, &desired.hash, rv);
                 }
                 if reported.insert(desired.object.clone()) {
-                    self.changes.push(desired.object.clone(), Action::Unchanged, "");
+                    self.changes
+                        .push(desired.object.clone(), Action::Unchanged, "");
                 }
             }
             let sync = if matches!(verdict, Verdict::Unchanged) {
@@ -535,10 +635,20 @@ impl Sync<'_> {
         }
         let extraneous: Vec<&ObjectRef> = leftovers
             .iter()
-            .filter(|o| self.live.get(o).is_some_and(|l| !plan::compare_options(l).ignore_extraneous))
+            .filter(|o| {
+                self.live
+                    .get(o)
+                    .is_some_and(|l| !plan::compare_options(l).ignore_extraneous)
+            })
             .collect();
-        inventory.extend(leftovers.iter().filter(|o| self.live.get(o).is_some()).cloned());
-        let all_synced = resources.iter().all(|r| r.sync == SyncStatusCode::Synced) && extraneous.is_empty();
+        inventory.extend(
+            leftovers
+                .iter()
+                .filter(|o| self.live.get(o).is_some())
+                .cloned(),
+        );
+        let all_synced =
+            resources.iter().all(|r| r.sync == SyncStatusCode::Synced) && extraneous.is_empty();
         outcome.health = health::aggregate(resources.iter().map(|r| &r.health));
         outcome.sync = if all_synced {
             SyncStatusCode::Synced
@@ -563,10 +673,19 @@ fn namespace_ref(name: &str) -> ObjectRef {
 
 /// `N failed: first failure` for messages.
 fn failure_summary(changes: &ChangeSet) -> String {
-    let failed: Vec<&ChangeEntry> = changes.entries.iter().filter(|e| e.action == Action::Failed).collect();
+    let failed: Vec<&ChangeEntry> = changes
+        .entries
+        .iter()
+        .filter(|e| e.action == Action::Failed)
+        .collect();
     match failed.first() {
         Some(first) if failed.len() == 1 => format!("{}: {}", first.object, first.message),
-        Some(first) => format!("{} objects failed; first {}: {}", failed.len(), first.object, first.message),
+        Some(first) => format!(
+            "{} objects failed; first {}: {}",
+            failed.len(),
+            first.object,
+            first.message
+        ),
         None => String::new(),
     }
 }

@@ -38,15 +38,25 @@ pub async fn fetch_and_render(
     let repo = Repository::new(&source.repo_url, credentials).map_err(|e| SyncError::Source {
         repo: source.repo_url.clone(),
         revision: revision.to_owned(),
-        source: e,
+        source: Box::new(e),
     })?;
-    let (commit, artifact) = git.fetch(&repo, revision).await.map_err(|e| SyncError::Source {
-        repo: source.repo_url.clone(),
-        revision: revision.to_owned(),
-        source: e,
-    })?;
+    let (commit, artifact) = git
+        .fetch(&repo, revision)
+        .await
+        .map_err(|e| SyncError::Source {
+            repo: source.repo_url.clone(),
+            revision: revision.to_owned(),
+            source: Box::new(e),
+        })?;
     let commit = commit.id.as_str().to_owned();
-    let manifests = render(renderer, app, source, artifact.path().to_path_buf(), commit.clone()).await?;
+    let manifests = render(
+        renderer,
+        app,
+        source,
+        artifact.path().to_path_buf(),
+        commit.clone(),
+    )
+    .await?;
     Ok(Rendered {
         revision: commit,
         manifests,
@@ -60,7 +70,14 @@ pub async fn render_local(
     source: &SourceSpec,
     dir: &Path,
 ) -> Result<Rendered, SyncError> {
-    let manifests = render(renderer, app, source, dir.to_path_buf(), LOCAL_REVISION.to_owned()).await?;
+    let manifests = render(
+        renderer,
+        app,
+        source,
+        dir.to_path_buf(),
+        LOCAL_REVISION.to_owned(),
+    )
+    .await?;
     Ok(Rendered {
         revision: LOCAL_REVISION.to_owned(),
         manifests,
@@ -90,11 +107,15 @@ async fn render(
     })
     .await
     .map_err(|e| SyncError::Internal(format!("the render task failed: {e}")))?
-    .map_err(SyncError::Render)
+    .map_err(|e| SyncError::Render(Box::new(e)))
 }
 
 /// The credentials in the Secret `source.secretRef` names, or none.
-async fn credentials(client: &Client, app: &Application, source: &SourceSpec) -> Result<Credentials, SyncError> {
+async fn credentials(
+    client: &Client,
+    app: &Application,
+    source: &SourceSpec,
+) -> Result<Credentials, SyncError> {
     let Some(secret_ref) = &source.secret_ref else {
         return Ok(Credentials::default());
     };

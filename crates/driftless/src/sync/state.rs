@@ -41,10 +41,8 @@ impl AppliedState {
 
     /// Records that `object` matches manifest `hash` at `resource_version`.
     pub fn record(&mut self, object: &ObjectRef, hash: &str, resource_version: &str) {
-        self.entries.insert(
-            key(object),
-            (hash.to_owned(), resource_version.to_owned()),
-        );
+        self.entries
+            .insert(key(object), (hash.to_owned(), resource_version.to_owned()));
     }
 
     /// The recorded (hash, resourceVersion) of `object`.

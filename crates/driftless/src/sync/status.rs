@@ -12,6 +12,8 @@ use serde_json::json;
 
 use super::state::AppliedState;
 use super::SyncOutcome;
+use crate::cluster::ClusterError;
+use driftless_core::ObjectRef;
 
 /// Times of one sync, RFC 3339.
 pub struct Times<'a> {
@@ -24,7 +26,12 @@ pub struct Times<'a> {
 /// The status after `outcome`, starting from `app`'s current status: sync, health, resources
 /// (with the hash and resourceVersion that let the next sync skip them), inventory, operation
 /// state, kstatus conditions, and a history entry when an operation succeeded.
-pub fn status_after(app: &Application, outcome: &SyncOutcome, state: &AppliedState, times: &Times<'_>) -> ApplicationStatus {
+pub fn status_after(
+    app: &Application,
+    outcome: &SyncOutcome,
+    state: &AppliedState,
+    times: &Times<'_>,
+) -> ApplicationStatus {
     let mut status = app.status.clone().unwrap_or_default();
     status.observed_generation = app.metadata.generation;
     status.last_attempted_revision = outcome.revision.clone();
@@ -59,7 +66,10 @@ pub fn status_after(app: &Application, outcome: &SyncOutcome, state: &AppliedSta
             } else {
                 OperationPhase::Failed
             },
-            message: outcome.error.clone().unwrap_or_else(|| outcome.changes.summary()),
+            message: outcome
+                .error
+                .clone()
+                .unwrap_or_else(|| outcome.changes.summary()),
             started_at: times.started.to_owned(),
             finished_at: times.finished.to_owned(),
             revision: outcome.revision.clone(),
@@ -68,9 +78,18 @@ pub fn status_after(app: &Application, outcome: &SyncOutcome, state: &AppliedSta
     }
     if outcome.succeeded() && outcome.operated {
         status.last_applied_revision = outcome.revision.clone();
-        status.record_history(&outcome.revision, times.finished, &app.spec.source, app.history_limit());
+        status.record_history(
+            &outcome.revision,
+            times.finished,
+            &outcome.source,
+            app.history_limit(),
+        );
     }
-    status.conditions = conditions(outcome, app.metadata.generation, times.finished);
+    let previous = std::mem::take(&mut status.conditions);
+    status.conditions = conditions(outcome, app.metadata.generation, times.finished)
+        .into_iter()
+        .map(|condition| keep_transition_time(condition, &previous))
+        .collect();
     status
 }
 
@@ -91,17 +110,29 @@ fn conditions(outcome: &SyncOutcome, generation: Option<i64>, now: &str) -> Vec<
     let mut conditions = Vec::new();
     match &outcome.error {
         Some(error) => {
-            let reason = if outcome.terminal { "SyncFailed" } else { "ReconciliationFailed" };
+            let reason = if outcome.terminal {
+                "SyncFailed"
+            } else {
+                "ReconciliationFailed"
+            };
             conditions.push(condition("Ready", false, reason, error));
             if outcome.terminal {
                 conditions.push(condition("Stalled", true, reason, error));
             }
         }
         None if outcome.sync == SyncStatusCode::Synced && healthy => {
-            conditions.push(condition("Ready", true, "ReconciliationSucceeded", &outcome.changes.summary()));
+            conditions.push(condition(
+                "Ready",
+                true,
+                "ReconciliationSucceeded",
+                &outcome.changes.summary(),
+            ));
         }
         None => {
-            let message = format!("sync {:?}, health {:?}", outcome.sync, outcome.health.status);
+            let message = format!(
+                "sync {:?}, health {:?}",
+                outcome.sync, outcome.health.status
+            );
             conditions.push(condition("Ready", false, "Progressing", &message));
             conditions.push(condition("Reconciling", true, "Progressing", &message));
         }
@@ -109,18 +140,50 @@ fn conditions(outcome: &SyncOutcome, generation: Option<i64>, now: &str) -> Vec<
     conditions
 }
 
+/// A condition whose type and status did not change keeps its lastTransitionTime.
+fn keep_transition_time(mut condition: Condition, previous: &[Condition]) -> Condition {
+    if let Some(before) = previous
+        .iter()
+        .find(|p| p.type_ == condition.type_ && p.status == condition.status)
+    {
+        condition.last_transition_time = before.last_transition_time.clone();
+    }
+    condition
+}
+
 /// Writes `status` to the Application in the cluster through /status (server-side apply,
 /// field manager `driftless`, forced).
-pub async fn write_status(client: &Client, app: &Application, status: &ApplicationStatus) -> Result<(), kube::Error> {
+pub async fn write_status(
+    client: &Client,
+    app: &Application,
+    status: &ApplicationStatus,
+) -> Result<(), ClusterError> {
     let namespace = app.metadata.namespace.as_deref().unwrap_or("default");
     let name = app.metadata.name.as_deref().unwrap_or_default();
     let api: Api<Application> = Api::namespaced(client.clone(), namespace);
     let patch = json!({
         "apiVersion": app.api_version,
         "kind": app.kind,
+        "metadata": {"name": name, "namespace": namespace},
         "status": status,
     });
-    api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch))
-        .await
-        .map(|_| ())
+    api.patch_status(
+        name,
+        &PatchParams::apply(FIELD_MANAGER).force(),
+        &Patch::Apply(&patch),
+    )
+    .await
+    .map(|_| ())
+    .map_err(|e| ClusterError::api(&app_ref(app), "status update", e))
+}
+
+/// The Application's own reference.
+pub fn app_ref(app: &Application) -> ObjectRef {
+    ObjectRef {
+        group: driftless_core::application::GROUP.to_owned(),
+        version: driftless_core::application::VERSION.to_owned(),
+        kind: driftless_core::application::KIND.to_owned(),
+        namespace: app.metadata.namespace.clone().unwrap_or_default(),
+        name: app.metadata.name.clone().unwrap_or_default(),
+    }
 }
