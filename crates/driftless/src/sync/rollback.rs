@@ -77,7 +77,7 @@ mod tests {
     fn refused_with_automated_sync_unless_forced() {
         let error = rollback_request(&app(true), 0, false).unwrap_err();
         assert!(
-            error.to_string().contains("automated sync is on"),
+            error.to_string().contains("has automated sync on"),
             "{error}"
         );
         assert!(rollback_request(&app(true), 0, true).is_ok());
