@@ -47,7 +47,7 @@ pub struct Loaded {
 }
 
 /// Reads the file, connects to the cluster and looks the Application up there.
-pub async fn load(args: &AppFileArgs, wait: bool) -> anyhow::Result<Loaded> {
+pub async fn load(args: &AppFileArgs) -> anyhow::Result<Loaded> {
     let mut app = read_application(&args.file)?;
     let client = client(args.kubeconfig.as_deref()).await?;
     let namespace = app
@@ -79,7 +79,6 @@ pub async fn load(args: &AppFileArgs, wait: bool) -> anyhow::Result<Loaded> {
     let git = Source::open(SourceConfig::new(cache_dir)).context("opening the repository cache")?;
     let settings = Settings {
         health_timeout: Duration::from_secs(args.timeout),
-        wait,
     };
     let engine = Engine::new(
         Arc::new(ResourceManager::new(client.clone())),
@@ -133,11 +132,4 @@ pub async fn client(path: Option<&Path>) -> anyhow::Result<Client> {
             .context("no kubeconfig found (set KUBECONFIG or --kubeconfig)")?,
     };
     Client::try_from(config).context("creating the Kubernetes client")
-}
-
-/// Now, RFC 3339, whole seconds.
-pub fn now() -> String {
-    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
-        .map(|t| t.to_string())
-        .unwrap_or_default()
 }

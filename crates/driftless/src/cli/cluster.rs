@@ -8,6 +8,8 @@ use anyhow::Context;
 use clap::{Args, Subcommand};
 use devcluster::{DevCluster, DevClusterConfig};
 
+use super::signals::StopSignals;
+
 /// `driftless cluster ...`
 #[derive(Debug, Args)]
 pub struct ClusterArgs {
@@ -132,31 +134,6 @@ fn write_private(path: &std::path::Path, contents: &str) -> std::io::Result<()> 
     #[cfg(unix)]
     options.mode(0o600);
     options.open(path)?.write_all(contents.as_bytes())
-}
-
-/// SIGINT and SIGTERM, registered before they are awaited.
-struct StopSignals {
-    interrupt: tokio::signal::unix::Signal,
-    terminate: tokio::signal::unix::Signal,
-}
-
-impl StopSignals {
-    fn install() -> anyhow::Result<StopSignals> {
-        use tokio::signal::unix::{signal, SignalKind};
-        let interrupt = signal(SignalKind::interrupt()).context("listening for SIGINT")?;
-        let terminate = signal(SignalKind::terminate()).context("listening for SIGTERM")?;
-        Ok(StopSignals {
-            interrupt,
-            terminate,
-        })
-    }
-
-    async fn wait(mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
 }
 
 #[cfg(test)]

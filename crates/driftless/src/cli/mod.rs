@@ -5,6 +5,7 @@ mod cluster;
 mod crd;
 mod output;
 mod render;
+mod signals;
 mod sync;
 
 use std::process::ExitCode;

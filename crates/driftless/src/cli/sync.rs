@@ -6,11 +6,16 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Args;
-use driftless::sync::status::{status_after, write_status, Times};
+use driftless::sync::heal::{interval_of, keep_in_sync, Reporter};
+use driftless::sync::status::{now_rfc3339 as now, status_after, write_status, Times};
+use driftless::sync::SyncOutcome;
 use driftless::sync::{rollback_request, SyncRequest};
+use driftless_core::application::Application;
+use kube::Client;
 
-use super::app_file::{load, now, AppFileArgs};
+use super::app_file::{load, AppFileArgs, Loaded};
 use super::output::{render_outcome, Format};
+use super::signals::StopSignals;
 
 /// Flags of `driftless sync`.
 #[derive(Debug, Clone, Args)]
@@ -36,6 +41,10 @@ pub struct SyncArgs {
     /// Do not wait for the objects to become healthy at the end.
     #[arg(long)]
     pub no_wait: bool,
+    /// Keep running: watch the managed objects and repair drift (with selfHeal), and sync
+    /// again every spec.interval; stops on Ctrl-C or SIGTERM.
+    #[arg(long, conflicts_with = "rollback")]
+    pub watch: bool,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
     pub output: Format,
@@ -62,7 +71,11 @@ pub struct DiffArgs {
 
 /// Runs one sync and prints its ChangeSet; exit code 1 when the sync failed.
 pub async fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
-    let mut loaded = load(&args.app, !args.no_wait).await?;
+    let stop = args.watch.then(StopSignals::install).transpose()?;
+    let mut loaded = load(&args.app).await?;
+    if let Some(stop) = stop {
+        return watch(loaded, &args, stop).await;
+    }
     let mut request = match args.rollback {
         Some(id) => rollback_request(&loaded.app, id, args.force)?,
         None => SyncRequest {
@@ -72,6 +85,7 @@ pub async fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         },
     };
     request.prune = prune_flag(&args);
+    request.wait = !args.no_wait;
     let started = now();
     let outcome = loaded
         .engine
@@ -105,7 +119,7 @@ fn prune_flag(args: &SyncArgs) -> Option<bool> {
 
 /// Compares and prints the diffs and what a sync would do.
 pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
-    let mut loaded = load(&args.app, false).await?;
+    let mut loaded = load(&args.app).await?;
     let request = SyncRequest {
         revision: args.revision.clone(),
         dry_run: true,
@@ -139,4 +153,62 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         (None, true) => ExitCode::from(1),
         (None, false) => ExitCode::SUCCESS,
     })
+}
+
+/// `sync --watch`: keep the Application in sync until a stop signal; prints each sync that
+/// did something or failed, and writes the status when the Application is in the cluster.
+async fn watch(loaded: Loaded, args: &SyncArgs, stop: StopSignals) -> anyhow::Result<ExitCode> {
+    let interval = interval_of(&loaded.app).map_err(anyhow::Error::msg)?;
+    let mut printer = Printer {
+        client: loaded.client.clone(),
+        in_cluster: loaded.in_cluster,
+        format: args.output,
+        first: true,
+    };
+    keep_in_sync(
+        std::sync::Arc::new(loaded.engine),
+        loaded.app,
+        loaded.state,
+        interval,
+        &mut printer,
+        stop.wait(),
+    )
+    .await;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Prints the syncs of the watch mode and writes the Application's status.
+struct Printer {
+    client: Client,
+    in_cluster: bool,
+    format: Format,
+    first: bool,
+}
+
+impl Reporter for Printer {
+    fn report(
+        &mut self,
+        app: &Application,
+        outcome: &SyncOutcome,
+    ) -> impl std::future::Future<Output = ()> + Send {
+        let worth_printing =
+            self.first || outcome.error.is_some() || outcome.changes.changes().next().is_some();
+        self.first = false;
+        let printed = worth_printing.then(|| render_outcome(outcome, self.format, "sync"));
+        let write = self.in_cluster.then(|| (self.client.clone(), app.clone()));
+        async move {
+            match printed {
+                Some(Ok(text)) => print!("{text}"),
+                Some(Err(error)) => eprintln!("error: printing the result: {error}"),
+                None => {}
+            }
+            if let Some((client, app)) = write {
+                if let Some(status) = &app.status {
+                    if let Err(error) = write_status(&client, &app, status).await {
+                        eprintln!("error: writing the Application's status: {error}");
+                    }
+                }
+            }
+        }
+    }
 }

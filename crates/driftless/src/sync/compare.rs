@@ -19,6 +19,8 @@ pub const CONCURRENCY: usize = 16;
 pub enum Verdict {
     /// Nothing differs; the object keeps its resourceVersion.
     Unchanged,
+    /// It differed and this sync applied it.
+    Applied,
     /// The object is missing (`create`) or differs; `diff` shows how (Secret values masked).
     Differs {
         /// True when the object does not exist yet.

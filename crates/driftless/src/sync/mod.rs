@@ -5,6 +5,7 @@
 mod apply;
 mod compare;
 mod desired;
+pub mod heal;
 mod hooks;
 mod live;
 mod prune;
@@ -107,15 +108,12 @@ impl SyncError {
 pub struct Settings {
     /// Longest wait for a wave, a CRD or a hook to become healthy.
     pub health_timeout: Duration,
-    /// Wait for every object to be healthy at the end of a sync that applied something.
-    pub wait: bool,
 }
 
 impl Default for Settings {
     fn default() -> Self {
         Self {
             health_timeout: Duration::from_secs(300),
-            wait: true,
         }
     }
 }
@@ -133,6 +131,8 @@ pub struct SyncRequest {
     pub dry_run: bool,
     /// Run hooks and a full sync even when nothing differs (an explicit sync request).
     pub force: bool,
+    /// Wait for every object to be healthy at the end of a sync that applied something.
+    pub wait: bool,
     /// Render this local directory as it is instead of fetching the source (diff previews).
     pub local: Option<PathBuf>,
 }

@@ -96,6 +96,7 @@ impl Engine {
         sync.read_live(&inventory).await?;
         sync.defer_objects_in_new_namespaces().await?;
         sync.compare(state).await;
+        sync.record_unchanged(state);
         let (candidates, dry_run_failed) = sync.record_comparison(&inventory, outcome);
         if dry_run_failed {
             outcome.changes = std::mem::take(&mut sync.changes);
@@ -124,7 +125,7 @@ impl Engine {
         }
         if needs_sync {
             outcome.operated = true;
-            sync.execute(state).await;
+            sync.execute(state, request.wait).await;
             if !sync.changes.has_failures() {
                 let kept = sync.prune(candidates.clone(), prune_enabled).await;
                 sync.finish(state, outcome, &kept);
@@ -291,6 +292,18 @@ impl Sync<'_> {
         }
     }
 
+    /// Records the objects found unchanged at the resourceVersion they were compared at (later
+    /// reads, during health waits, may already see someone else's change).
+    fn record_unchanged(&self, state: &mut AppliedState) {
+        for (desired, verdict) in self.desired.iter().zip(&self.verdicts) {
+            if matches!(verdict, Verdict::Unchanged) {
+                if let Some(rv) = self.live.resource_version(&desired.object) {
+                    state.record(&desired.object, &desired.hash, rv);
+                }
+            }
+        }
+    }
+
     /// Records dry-run failures and diffs; returns the prune candidates and whether any
     /// dry-run failed.
     fn record_comparison(
@@ -336,7 +349,7 @@ impl Sync<'_> {
         for index in self.plan.resources() {
             let desired = &self.desired[index];
             let (action, message) = match &self.verdicts[index] {
-                Verdict::Unchanged => (Action::Unchanged, ""),
+                Verdict::Unchanged | Verdict::Applied => (Action::Unchanged, ""),
                 Verdict::Differs { create: true, .. } => (Action::Created, ""),
                 Verdict::Differs { .. } => (Action::Configured, ""),
                 Verdict::Deferred => (
@@ -358,7 +371,7 @@ impl Sync<'_> {
     }
 
     /// Runs the phases and waves in order, stopping at the first failure.
-    async fn execute(&mut self, state: &mut AppliedState) {
+    async fn execute(&mut self, state: &mut AppliedState, wait: bool) {
         if !self.create_namespace().await {
             return;
         }
@@ -379,7 +392,7 @@ impl Sync<'_> {
                 return;
             }
         }
-        if self.engine.settings.wait {
+        if wait {
             let all: Vec<usize> = self.plan.resources().collect();
             self.wait_for(&all).await;
         }
@@ -477,7 +490,7 @@ impl Sync<'_> {
                         state.record(&desired.object, &desired.hash, rv);
                     }
                     self.live.set(&desired.object, Some(stored));
-                    self.verdicts[index] = Verdict::Unchanged;
+                    self.verdicts[index] = Verdict::Applied;
                     applied.push(index);
                 }
                 None => state.forget(&desired.object),
@@ -618,7 +631,7 @@ impl Sync<'_> {
                         .push(desired.object.clone(), Action::Unchanged, "");
                 }
             }
-            let sync = if matches!(verdict, Verdict::Unchanged) {
+            let sync = if matches!(verdict, Verdict::Unchanged | Verdict::Applied) {
                 SyncStatusCode::Synced
             } else {
                 SyncStatusCode::OutOfSync

@@ -15,6 +15,13 @@ use super::SyncOutcome;
 use crate::cluster::ClusterError;
 use driftless_core::ObjectRef;
 
+/// Now, RFC 3339, whole seconds.
+pub fn now_rfc3339() -> String {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+        .map(|t| t.to_string())
+        .unwrap_or_default()
+}
+
 /// Times of one sync, RFC 3339.
 pub struct Times<'a> {
     /// When it started.

@@ -1,0 +1,316 @@
+//! Keeping one Application in sync on its own: sync, then watch the managed objects (one
+//! label-selected watch per kind) and sync again when one of them changes in a way our own
+//! writes do not explain (self-heal), and poll the source every interval. Our writes never
+//! trigger a loop: an event whose resourceVersion is the one the last sync recorded is ours.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use driftless_core::application::Application;
+use driftless_core::tracking;
+use driftless_core::ObjectRef;
+use futures::StreamExt;
+use kube::api::DynamicObject;
+use kube::runtime::watcher::{self, Event};
+use kube::runtime::WatchStreamExt;
+use kube::Api;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use super::status::{now_rfc3339, status_after, Times};
+use super::{AppliedState, Engine, SyncOutcome, SyncRequest};
+
+/// How long to wait after a change for more changes before syncing, so a burst is one sync.
+const DEBOUNCE: Duration = Duration::from_millis(10);
+/// The source is polled this often when the Application does not say (`spec.interval`).
+pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
+
+/// Receives every sync result of [`keep_in_sync`], to print it or write the status.
+pub trait Reporter {
+    /// Called after each sync with the Application (its status already updated from the
+    /// outcome) and what the sync did.
+    fn report(
+        &mut self,
+        app: &Application,
+        outcome: &SyncOutcome,
+    ) -> impl Future<Output = ()> + Send;
+}
+
+/// A managed object changed (`resource_version` set) or disappeared (`None`).
+#[derive(Debug)]
+struct Change {
+    object: ObjectRef,
+    resource_version: Option<String>,
+}
+
+/// The poll interval of `app`: `spec.interval` as a Go duration, [`DEFAULT_INTERVAL`] when
+/// unset, and an error naming the field when it does not parse or is not positive.
+pub fn interval_of(app: &Application) -> Result<Duration, String> {
+    let text = app.spec.interval.trim();
+    if text.is_empty() {
+        return Ok(DEFAULT_INTERVAL);
+    }
+    let parsed: kube::core::Duration = text
+        .parse()
+        .map_err(|e| format!("spec.interval {text:?} is not a duration: {e}"))?;
+    let duration: Duration = parsed.into();
+    if parsed.is_negative() || duration.is_zero() {
+        return Err(format!("spec.interval {text:?} must be positive"));
+    }
+    Ok(duration)
+}
+
+/// Syncs `app` now and then keeps it in sync until `shutdown` completes: on every change to a
+/// managed object that our own writes do not explain, a sync of the last revision (with
+/// `selfHeal`; without it a comparison only, so the status shows OutOfSync), and every
+/// `interval` a sync of the target revision. Each result goes to `reporter`.
+pub async fn keep_in_sync(
+    engine: Arc<Engine>,
+    mut app: Application,
+    mut state: AppliedState,
+    interval: Duration,
+    reporter: &mut impl Reporter,
+    shutdown: impl Future<Output = ()>,
+) {
+    let (changes_tx, mut changes) = mpsc::channel::<Change>(1024);
+    let mut watches = Watches::default();
+    let mut revision: Option<String> = None;
+    let mut next_poll = Instant::now();
+    tokio::pin!(shutdown);
+    loop {
+        let mut poll = false;
+        let mut drift = false;
+        tokio::select! {
+            () = &mut shutdown => break,
+            () = tokio::time::sleep_until(next_poll) => poll = true,
+            Some(change) = changes.recv() => drift = is_drift(&change, &state),
+        }
+        if drift {
+            drift = drain_burst(&mut changes, &state).await || drift;
+        }
+        if !poll && !drift {
+            continue;
+        }
+        let request = request_for(&app, poll, revision.as_deref());
+        let started = now_rfc3339();
+        let outcome = engine.sync(&app, &mut state, &request).await;
+        if !outcome.revision.is_empty() {
+            revision = Some(outcome.revision.clone());
+        }
+        let times = Times {
+            started: &started,
+            finished: &now_rfc3339(),
+        };
+        app.status = Some(status_after(&app, &outcome, &state, &times));
+        watches.follow(&engine, &app, &outcome, &changes_tx);
+        reporter.report(&app, &outcome).await;
+        if poll {
+            next_poll = Instant::now() + interval;
+        }
+    }
+    watches.stop();
+}
+
+/// A poll syncs the target revision; a drift repair re-syncs the last revision (no listing of
+/// the remote) and, without selfHeal, only compares.
+fn request_for(app: &Application, poll: bool, revision: Option<&str>) -> SyncRequest {
+    let self_heal = app
+        .spec
+        .sync_policy
+        .automated
+        .as_ref()
+        .is_some_and(|a| a.self_heal);
+    let automated = app.is_automated();
+    SyncRequest {
+        revision: if poll {
+            None
+        } else {
+            revision.map(str::to_owned)
+        },
+        dry_run: if poll { !automated } else { !self_heal },
+        ..SyncRequest::default()
+    }
+}
+
+/// True when `change` is not explained by the last sync: a managed object deleted, or at
+/// another resourceVersion than the one recorded after our write.
+fn is_drift(change: &Change, state: &AppliedState) -> bool {
+    match (state.get(&change.object), &change.resource_version) {
+        (None, _) => false,
+        (Some(_), None) => true,
+        (Some((_, recorded)), Some(live)) => recorded != live,
+    }
+}
+
+/// Takes the changes that arrive within [`DEBOUNCE`]; true when one of them is drift.
+async fn drain_burst(changes: &mut mpsc::Receiver<Change>, state: &AppliedState) -> bool {
+    let mut drift = false;
+    let deadline = Instant::now() + DEBOUNCE;
+    while let Ok(Some(change)) = tokio::time::timeout_at(deadline, changes.recv()).await {
+        drift |= is_drift(&change, state);
+    }
+    drift
+}
+
+/// One watch task per managed kind, restarted when the set of kinds changes.
+#[derive(Default)]
+struct Watches {
+    tasks: BTreeMap<(String, String, String), JoinHandle<()>>,
+}
+
+impl Watches {
+    /// Watches exactly the kinds of the outcome's resources.
+    fn follow(
+        &mut self,
+        engine: &Arc<Engine>,
+        app: &Application,
+        outcome: &SyncOutcome,
+        changes: &mpsc::Sender<Change>,
+    ) {
+        let kinds: BTreeSet<(String, String, String)> = outcome
+            .resources
+            .iter()
+            .map(|r| {
+                (
+                    r.object.group.clone(),
+                    r.object.version.clone(),
+                    r.object.kind.clone(),
+                )
+            })
+            .collect();
+        self.tasks.retain(|kind, task| {
+            let keep = kinds.contains(kind);
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        let selector = format!(
+            "{}={}",
+            tracking::APP_LABEL,
+            tracking::app_label_value(
+                app.metadata.namespace.as_deref().unwrap_or("default"),
+                app.metadata.name.as_deref().unwrap_or_default()
+            )
+        );
+        for kind in kinds {
+            if self.tasks.contains_key(&kind) {
+                continue;
+            }
+            let task = tokio::spawn(watch_kind(
+                Arc::clone(engine),
+                kind.clone(),
+                selector.clone(),
+                changes.clone(),
+            ));
+            self.tasks.insert(kind, task);
+        }
+    }
+
+    fn stop(self) {
+        for task in self.tasks.into_values() {
+            task.abort();
+        }
+    }
+}
+
+/// Watches the labelled objects of one kind, sending each change, until the receiver is gone.
+async fn watch_kind(
+    engine: Arc<Engine>,
+    kind: (String, String, String),
+    selector: String,
+    changes: mpsc::Sender<Change>,
+) {
+    let (group, version, kind) = kind;
+    let probe = ObjectRef {
+        group,
+        version,
+        kind,
+        ..ObjectRef::default()
+    };
+    let Ok(resolved) = engine.manager().resolve(&probe).await else {
+        return;
+    };
+    let api: Api<DynamicObject> =
+        Api::all_with(engine.manager().client().clone(), &resolved.resource);
+    let stream =
+        watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
+    tokio::pin!(stream);
+    while let Some(event) = stream.next().await {
+        let (object, deleted) = match event {
+            Ok(Event::Apply(object) | Event::InitApply(object)) => (object, false),
+            Ok(Event::Delete(object)) => (object, true),
+            Ok(Event::Init | Event::InitDone) => continue,
+            Err(error) => {
+                tracing::warn!(kind = %probe.kind, %error, "watch of managed objects failed; retrying");
+                continue;
+            }
+        };
+        let change = Change {
+            object: ObjectRef {
+                namespace: object.metadata.namespace.clone().unwrap_or_default(),
+                name: object.metadata.name.clone().unwrap_or_default(),
+                ..probe.clone()
+            },
+            resource_version: if deleted {
+                None
+            } else {
+                object.metadata.resource_version.clone()
+            },
+        };
+        if changes.send(change).await.is_err() {
+            return;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn app(interval: &str) -> Application {
+        serde_json::from_value(json!({
+            "metadata": {"name": "a", "namespace": "n"},
+            "spec": {"source": {"repoURL": "r"}, "interval": interval}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn interval_reads_go_durations() {
+        assert_eq!(interval_of(&app("")).unwrap(), DEFAULT_INTERVAL);
+        assert_eq!(interval_of(&app("1m30s")).unwrap(), Duration::from_secs(90));
+        assert!(interval_of(&app("soon"))
+            .unwrap_err()
+            .contains("spec.interval"));
+        assert!(interval_of(&app("0s")).unwrap_err().contains("positive"));
+    }
+
+    #[test]
+    fn our_own_resource_version_is_not_drift() {
+        let object = ObjectRef {
+            version: "v1".into(),
+            kind: "ConfigMap".into(),
+            namespace: "n".into(),
+            name: "c".into(),
+            ..ObjectRef::default()
+        };
+        let mut state = AppliedState::default();
+        state.record(&object, "h", "7");
+        let change = |rv: Option<&str>| Change {
+            object: object.clone(),
+            resource_version: rv.map(str::to_owned),
+        };
+        assert!(!is_drift(&change(Some("7")), &state));
+        assert!(is_drift(&change(Some("8")), &state));
+        assert!(is_drift(&change(None), &state));
+        assert!(
+            !is_drift(&change(Some("8")), &AppliedState::default()),
+            "not managed"
+        );
+    }
+}
