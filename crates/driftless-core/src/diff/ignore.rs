@@ -54,6 +54,62 @@ pub fn remove_ignored(
     Ok(())
 }
 
+/// For `RespectIgnoreDifferences=true`: makes the JSON pointers of `rules` in the manifest
+/// about to be applied carry the live object's values (or be absent when live has none), so a
+/// sync never overwrites a field the user asked to ignore. Only pointers whose parent exists
+/// in the manifest are touched. A malformed pointer fails as in [`remove_ignored`].
+pub fn keep_live_values(
+    manifest: &mut Value,
+    rules: &[&IgnoreDifference],
+    live: &Value,
+) -> Result<(), DiffError> {
+    for rule in rules {
+        for pointer in &rule.json_pointers {
+            let tokens = parse_pointer(pointer, &rule.kind)?;
+            match value_at(live, &tokens) {
+                Some(value) => set_at(manifest, &tokens, value.clone()),
+                None => remove_at(manifest, &tokens),
+            }
+        }
+    }
+    Ok(())
+}
+
+fn value_at<'v>(object: &'v Value, tokens: &[String]) -> Option<&'v Value> {
+    tokens
+        .iter()
+        .try_fold(object, |current, token| match current {
+            Value::Object(map) => map.get(token),
+            Value::Array(items) => items.get(array_index(token)?),
+            _ => None,
+        })
+}
+
+/// Sets the value `tokens` lead to, when its parent exists (an array element only replaces).
+fn set_at(object: &mut Value, tokens: &[String], value: Value) {
+    let Some((last, parents)) = tokens.split_last() else {
+        return;
+    };
+    let mut current = object;
+    for token in parents {
+        let Some(child) = child_mut(current, token) else {
+            return;
+        };
+        current = child;
+    }
+    match current {
+        Value::Object(map) => {
+            map.insert(last.clone(), value);
+        }
+        Value::Array(items) => {
+            if let Some(slot) = array_index(last).and_then(|index| items.get_mut(index)) {
+                *slot = value;
+            }
+        }
+        _ => {}
+    }
+}
+
 /// Splits an RFC 6901 pointer into its unescaped reference tokens.
 fn parse_pointer(pointer: &str, kind: &str) -> Result<Vec<String>, DiffError> {
     let invalid = |reason| DiffError::InvalidJsonPointer {
@@ -124,4 +180,36 @@ fn array_index(token: &str) -> Option<usize> {
     let canonical = token == "0" || !token.starts_with('0');
     let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
     (canonical && digits).then(|| token.parse().ok()).flatten()
+}
+
+#[cfg(test)]
+mod keep_live_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn replicas_rule() -> IgnoreDifference {
+        IgnoreDifference {
+            group: "apps".into(),
+            kind: "Deployment".into(),
+            json_pointers: vec!["/spec/replicas".into(), "/spec/paused".into()],
+            ..IgnoreDifference::default()
+        }
+    }
+
+    #[test]
+    fn ignored_fields_take_the_live_value_or_disappear() {
+        let rule = replicas_rule();
+        let mut manifest = json!({"spec": {"replicas": 2, "paused": false, "template": {}}});
+        let live = json!({"spec": {"replicas": 7}});
+        keep_live_values(&mut manifest, &[&rule], &live).unwrap();
+        assert_eq!(manifest, json!({"spec": {"replicas": 7, "template": {}}}));
+    }
+
+    #[test]
+    fn a_missing_parent_is_left_alone() {
+        let rule = replicas_rule();
+        let mut manifest = json!({"metadata": {}});
+        keep_live_values(&mut manifest, &[&rule], &json!({"spec": {"replicas": 7}})).unwrap();
+        assert_eq!(manifest, json!({"metadata": {}}));
+    }
 }

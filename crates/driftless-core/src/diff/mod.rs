@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::object_ref::ObjectRef;
 
-pub use ignore::{matching_rules, remove_ignored};
+pub use ignore::{keep_live_values, matching_rules, remove_ignored};
 pub use mask::{mask_secret_values, SecretMasker};
 pub use normalize::normalize;
 

@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 
 use driftless_core::application::{Application, SyncStatusCode};
+use driftless_core::diff;
 use driftless_core::health;
 use driftless_core::plan::{self, Phase, Plan, Stage, SyncOptions};
 use driftless_core::tracking;
@@ -11,7 +12,7 @@ use driftless_core::{Action, ChangeEntry, ChangeSet, ObjectRef};
 
 use super::apply::apply_all;
 use super::compare::{compare_all, compare_one, Verdict};
-use super::desired::{prepare, Desired};
+use super::desired::{hash_of, prepare, Desired};
 use super::hooks::run_hook;
 use super::live::{gather, Live};
 use super::prune::{prune, PruneScope};
@@ -95,6 +96,7 @@ impl Engine {
         let inventory = sync.inventory_before().await?;
         sync.read_live(&inventory).await?;
         sync.defer_objects_in_new_namespaces().await?;
+        sync.respect_ignored_differences()?;
         sync.compare(state).await;
         sync.record_unchanged(state);
         let (candidates, dry_run_failed) = sync.record_comparison(&inventory, outcome);
@@ -212,6 +214,28 @@ impl Sync<'_> {
             .chain(inventory.iter())
             .collect();
         self.live = gather(&self.engine.manager, &wanted, &self.selector()).await?;
+        Ok(())
+    }
+
+    /// With `RespectIgnoreDifferences=true`, the ignored JSON pointers of an existing object
+    /// are applied with their live values, so a sync never resets them.
+    fn respect_ignored_differences(&mut self) -> Result<(), SyncError> {
+        for desired in &mut self.desired {
+            if !desired.options.respect_ignore_differences {
+                continue;
+            }
+            let Some(live) = self.live.get(&desired.object) else {
+                continue;
+            };
+            let rules = diff::matching_rules(&self.app.spec.ignore_differences, &desired.object);
+            diff::keep_live_values(&mut desired.manifest, &rules, live).map_err(|e| {
+                SyncError::Manifest {
+                    origin: desired.origin.clone(),
+                    message: e.to_string(),
+                }
+            })?;
+            desired.hash = hash_of(&desired.manifest);
+        }
         Ok(())
     }
 
