@@ -6,6 +6,25 @@ use serde_json::Value;
 
 use super::normalize::{remove_annotation, LAST_APPLIED};
 
+/// Removes from `text` (an API error message, say) every value of a core-group Secret's
+/// `data` and `stringData`, replacing each with `***`, so that no message about `object` can
+/// leak one. Text about other objects is returned as it is.
+pub fn redact_secret_values(text: &str, object: &Value) -> String {
+    if !is_core_secret(object) {
+        return text.to_owned();
+    }
+    let mut values: Vec<&str> = ["data", "stringData"]
+        .iter()
+        .filter_map(|field| object.get(field)?.as_object())
+        .flat_map(|map| map.values().filter_map(Value::as_str))
+        .filter(|value| !value.is_empty())
+        .collect();
+    values.sort_by_key(|value| std::cmp::Reverse(value.len()));
+    values
+        .into_iter()
+        .fold(text.to_owned(), |text, value| text.replace(value, "***"))
+}
+
 /// Length of the first mask; each further distinct value gets one `+` more.
 const FIRST_MASK_LEN: usize = 8;
 
@@ -63,4 +82,24 @@ pub fn mask_secret_values(object: &mut Value) {
 fn is_core_secret(object: &Value) -> bool {
     object.get("apiVersion").and_then(Value::as_str) == Some("v1")
         && object.get("kind").and_then(Value::as_str) == Some("Secret")
+}
+
+#[cfg(test)]
+mod redact_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn secret_values_are_cut_out_of_messages() {
+        let secret = json!({"apiVersion": "v1", "kind": "Secret",
+                            "data": {"a": "aHVudGVyMg=="}, "stringData": {"b": "hunter2"}});
+        let message = r#"Invalid value: "aHVudGVyMg==": illegal base64; also "hunter2""#;
+        let redacted = redact_secret_values(message, &secret);
+        assert!(
+            !redacted.contains("hunter2") && !redacted.contains("aHVudGVyMg"),
+            "{redacted}"
+        );
+        let config = json!({"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "x"}});
+        assert_eq!(redact_secret_values("x", &config), "x");
+    }
 }

@@ -21,7 +21,7 @@ use serde_json::Value;
 use crate::object_ref::ObjectRef;
 
 pub use ignore::{keep_live_values, matching_rules, remove_ignored};
-pub use mask::{mask_secret_values, SecretMasker};
+pub use mask::{mask_secret_values, redact_secret_values, SecretMasker};
 pub use normalize::normalize;
 
 /// One `spec.ignoreDifferences` rule, spelled as Argo CD spells it. It matches objects by

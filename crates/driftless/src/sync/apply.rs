@@ -8,7 +8,7 @@ use futures::stream::{self, StreamExt};
 use kube::api::PropagationPolicy;
 use serde_json::Value;
 
-use super::compare::{dry_run_message, CONCURRENCY};
+use super::compare::{api_message, CONCURRENCY};
 use super::desired::Desired;
 use super::wait::wait_gone;
 use crate::cluster::{ClusterError, ResourceManager};
@@ -60,7 +60,7 @@ async fn apply_one(
             stored: Some(stored),
         },
         Err(error) => Applied {
-            entry: entry(object, Action::Failed, dry_run_message(&error)),
+            entry: entry(object, Action::Failed, api_message(&error, object)),
             stored: None,
         },
     }

@@ -77,7 +77,7 @@ pub async fn compare_one(
     }
     match manager.apply(&object.object, &object.manifest, true).await {
         Ok(dry_run) => verdict(object, &dry_run, current, rules),
-        Err(error) => Verdict::Failed(dry_run_message(&error)),
+        Err(error) => Verdict::Failed(api_message(&error, object)),
     }
 }
 
@@ -97,13 +97,15 @@ fn verdict(
     }
 }
 
-/// The API's reason and message of a failed dry-run, without repeating the object.
-pub fn dry_run_message(error: &ClusterError) -> String {
-    match error {
+/// The API's reason and message of a failed request about `object`, without repeating the
+/// object, and with the values of a Secret cut out.
+pub fn api_message(error: &ClusterError, object: &Desired) -> String {
+    let message = match error {
         ClusterError::Api {
             reason, message, ..
         } if !reason.is_empty() => format!("{reason}: {message}"),
         ClusterError::Api { message, .. } => message.clone(),
         other => other.to_string(),
-    }
+    };
+    diff::redact_secret_values(&message, &object.manifest)
 }

@@ -51,7 +51,7 @@ async fn run(
     manager
         .apply(&hook.object, &hook.manifest, false)
         .await
-        .map_err(|e| super::compare::dry_run_message(&e))?;
+        .map_err(|e| super::compare::api_message(&e, hook))?;
     let succeeded = wait_finished(manager, hook, timeout, live).await;
     if settings.delete_after(succeeded.is_ok()) {
         delete(manager, hook).await?;
