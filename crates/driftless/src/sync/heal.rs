@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
+use super::cache::{KindKey, LiveCache};
 use super::status::{now_rfc3339, status_after, Times};
 use super::{AppliedState, Engine, SyncOutcome, SyncRequest};
 
@@ -77,6 +78,7 @@ pub async fn keep_in_sync(
 ) {
     let (changes_tx, mut changes) = mpsc::channel::<Change>(1024);
     let mut watches = Watches::default();
+    let cache = LiveCache::default();
     let mut revision: Option<String> = None;
     let mut next_poll = Instant::now();
     tokio::pin!(shutdown);
@@ -94,9 +96,19 @@ pub async fn keep_in_sync(
         if !poll && !drift {
             continue;
         }
-        let request = request_for(&app, poll, revision.as_deref());
+        let mut request = request_for(&app, poll, revision.as_deref());
+        request.live_cache = Some(cache.clone());
         let started = now_rfc3339();
+        let clock = Instant::now();
         let outcome = engine.sync(&app, &mut state, &request).await;
+        tracing::info!(
+            app = %app.key(),
+            revision = %outcome.revision,
+            trigger = if poll { "interval" } else { "drift" },
+            duration_ms = clock.elapsed().as_millis() as u64,
+            result = %outcome.error.clone().unwrap_or_else(|| outcome.changes.summary()),
+            "synced"
+        );
         if !outcome.revision.is_empty() {
             revision = Some(outcome.revision.clone());
         }
@@ -105,7 +117,7 @@ pub async fn keep_in_sync(
             finished: &now_rfc3339(),
         };
         app.status = Some(status_after(&app, &outcome, &state, &times));
-        watches.follow(&engine, &app, &outcome, &changes_tx);
+        watches.follow(&engine, &app, &outcome, &cache, &changes_tx);
         reporter.report(&app, &outcome).await;
         if poll {
             next_poll = Instant::now() + interval;
@@ -158,7 +170,7 @@ async fn drain_burst(changes: &mut mpsc::Receiver<Change>, state: &AppliedState)
 /// One watch task per managed kind, restarted when the set of kinds changes.
 #[derive(Default)]
 struct Watches {
-    tasks: BTreeMap<(String, String, String), JoinHandle<()>>,
+    tasks: BTreeMap<KindKey, JoinHandle<()>>,
 }
 
 impl Watches {
@@ -168,9 +180,10 @@ impl Watches {
         engine: &Arc<Engine>,
         app: &Application,
         outcome: &SyncOutcome,
+        cache: &LiveCache,
         changes: &mpsc::Sender<Change>,
     ) {
-        let kinds: BTreeSet<(String, String, String)> = outcome
+        let kinds: BTreeSet<KindKey> = outcome
             .resources
             .iter()
             .map(|r| {
@@ -185,6 +198,7 @@ impl Watches {
             let keep = kinds.contains(kind);
             if !keep {
                 task.abort();
+                cache.forget_kind(kind);
             }
             keep
         });
@@ -200,12 +214,14 @@ impl Watches {
             if self.tasks.contains_key(&kind) {
                 continue;
             }
-            let task = tokio::spawn(watch_kind(
-                Arc::clone(engine),
-                kind.clone(),
-                selector.clone(),
-                changes.clone(),
-            ));
+            let watch = KindWatch {
+                engine: Arc::clone(engine),
+                kind: kind.clone(),
+                selector: selector.clone(),
+                cache: cache.clone(),
+                changes: changes.clone(),
+            };
+            let task = tokio::spawn(watch.run());
             self.tasks.insert(kind, task);
         }
     }
@@ -217,52 +233,71 @@ impl Watches {
     }
 }
 
-/// Watches the labelled objects of one kind, sending each change, until the receiver is gone.
-async fn watch_kind(
+/// The watch of the labelled objects of one kind: feeds the cache and reports each change.
+struct KindWatch {
     engine: Arc<Engine>,
-    kind: (String, String, String),
+    kind: KindKey,
     selector: String,
+    cache: LiveCache,
     changes: mpsc::Sender<Change>,
-) {
-    let (group, version, kind) = kind;
-    let probe = ObjectRef {
-        group,
-        version,
-        kind,
-        ..ObjectRef::default()
-    };
-    let Ok(resolved) = engine.manager().resolve(&probe).await else {
-        return;
-    };
-    let api: Api<DynamicObject> =
-        Api::all_with(engine.manager().client().clone(), &resolved.resource);
-    let stream =
-        watcher::watcher(api, watcher::Config::default().labels(&selector)).default_backoff();
-    tokio::pin!(stream);
-    while let Some(event) = stream.next().await {
-        let (object, deleted) = match event {
-            Ok(Event::Apply(object) | Event::InitApply(object)) => (object, false),
-            Ok(Event::Delete(object)) => (object, true),
-            Ok(Event::Init | Event::InitDone) => continue,
-            Err(error) => {
-                tracing::warn!(kind = %probe.kind, %error, "watch of managed objects failed; retrying");
-                continue;
-            }
+}
+
+impl KindWatch {
+    /// Runs until the receiver of changes is gone or the kind cannot be resolved.
+    async fn run(self) {
+        let probe = ObjectRef {
+            group: self.kind.0.clone(),
+            version: self.kind.1.clone(),
+            kind: self.kind.2.clone(),
+            ..ObjectRef::default()
         };
-        let change = Change {
-            object: ObjectRef {
+        let Ok(resolved) = self.engine.manager().resolve(&probe).await else {
+            return;
+        };
+        let api: Api<DynamicObject> =
+            Api::all_with(self.engine.manager().client().clone(), &resolved.resource);
+        let config = watcher::Config::default().labels(&self.selector);
+        let stream = watcher::watcher(api, config).default_backoff();
+        tokio::pin!(stream);
+        while let Some(event) = stream.next().await {
+            let (object, deleted) = match event {
+                Ok(Event::Apply(object) | Event::InitApply(object)) => (object, false),
+                Ok(Event::Delete(object)) => (object, true),
+                Ok(Event::Init) => {
+                    self.cache.relisting(&self.kind);
+                    continue;
+                }
+                Ok(Event::InitDone) => {
+                    self.cache.listed(&self.kind);
+                    continue;
+                }
+                Err(error) => {
+                    tracing::warn!(kind = %probe.kind, %error, "watch of managed objects failed; retrying");
+                    continue;
+                }
+            };
+            let object_ref = ObjectRef {
                 namespace: object.metadata.namespace.clone().unwrap_or_default(),
                 name: object.metadata.name.clone().unwrap_or_default(),
                 ..probe.clone()
-            },
-            resource_version: if deleted {
+            };
+            let resource_version = if deleted {
+                self.cache.remove(&object_ref);
                 None
             } else {
-                object.metadata.resource_version.clone()
-            },
-        };
-        if changes.send(change).await.is_err() {
-            return;
+                let resource_version = object.metadata.resource_version.clone();
+                if let Ok(value) = serde_json::to_value(object) {
+                    self.cache.upsert(&object_ref, value);
+                }
+                resource_version
+            };
+            let change = Change {
+                object: object_ref,
+                resource_version,
+            };
+            if self.changes.send(change).await.is_err() {
+                return;
+            }
         }
     }
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 use driftless_core::ObjectRef;
 use serde_json::Value;
 
+use super::cache::{KindKey, LiveCache};
 use super::SyncError;
 use crate::cluster::ResourceManager;
 
@@ -58,16 +59,18 @@ impl Live {
     }
 }
 
-/// Reads the live state of `wanted` (desired objects and inventory entries): one labelled LIST
-/// per served kind, then the objects not found that way by GET, or by one LIST per
+/// Reads the live state of `wanted` (desired objects and inventory entries): the labelled
+/// objects of each served kind from `cache` when its watch has listed them, else one labelled
+/// LIST per kind; then the objects not found that way by GET, or by one LIST per
 /// kind and namespace when there are many. Kinds the cluster does not serve have no live objects.
 pub async fn gather(
     manager: &ResourceManager,
     wanted: &[&ObjectRef],
     label_selector: &str,
+    cache: Option<&LiveCache>,
 ) -> Result<Live, SyncError> {
     let mut live = Live::default();
-    let mut kinds: BTreeMap<(String, String, String), Vec<&ObjectRef>> = BTreeMap::new();
+    let mut kinds: BTreeMap<KindKey, Vec<&ObjectRef>> = BTreeMap::new();
     for object in wanted {
         kinds
             .entry((
@@ -78,11 +81,15 @@ pub async fn gather(
             .or_default()
             .push(object);
     }
-    for objects in kinds.values() {
+    for (kind, objects) in &kinds {
         let Ok(resolved) = manager.resolve(objects[0]).await else {
             continue;
         };
-        for value in manager.list(&resolved, "", label_selector).await? {
+        let labelled = match cache.and_then(|c| c.objects_of(kind)) {
+            Some(cached) => cached,
+            None => manager.list(&resolved, "", label_selector).await?,
+        };
+        for value in labelled {
             if let Ok(found) = ObjectRef::from_object(&value) {
                 live.set(&found, Some(value));
             }

@@ -3,6 +3,7 @@
 //! wave by wave, waiting for health between waves, run hooks, prune last, and report a ChangeSet.
 
 mod apply;
+mod cache;
 mod compare;
 mod desired;
 pub mod heal;
@@ -29,6 +30,7 @@ use driftless_source::{Source, SourceError};
 
 use crate::cluster::{ClusterError, ResourceManager};
 
+pub use cache::LiveCache;
 pub use desired::hash_of;
 pub use rollback::rollback_request;
 pub use source::LOCAL_REVISION;
@@ -133,6 +135,8 @@ pub struct SyncRequest {
     pub force: bool,
     /// Wait for every object to be healthy at the end of a sync that applied something.
     pub wait: bool,
+    /// Live objects as watches see them; kinds it has listed are read from it, not listed.
+    pub live_cache: Option<LiveCache>,
     /// Render this local directory as it is instead of fetching the source (diff previews).
     pub local: Option<PathBuf>,
 }

@@ -11,6 +11,7 @@ use driftless_core::tracking;
 use driftless_core::{Action, ChangeEntry, ChangeSet, ObjectRef};
 
 use super::apply::apply_all;
+use super::cache::LiveCache;
 use super::compare::{compare_all, compare_one, Verdict};
 use super::desired::{hash_of, prepare, Desired};
 use super::hooks::run_hook;
@@ -31,6 +32,7 @@ struct Sync<'a> {
     plan: Plan,
     verdicts: Vec<Verdict>,
     live: Live,
+    cache: Option<LiveCache>,
     changes: ChangeSet,
 }
 
@@ -93,6 +95,7 @@ impl Engine {
         };
         outcome.revision = rendered.revision.clone();
         let mut sync = self.prepare(app, &rendered).await?;
+        sync.cache = request.live_cache.clone();
         let inventory = sync.inventory_before().await?;
         sync.read_live(&inventory).await?;
         sync.defer_objects_in_new_namespaces().await?;
@@ -170,6 +173,7 @@ impl Engine {
             desired,
             plan,
             live: Live::default(),
+            cache: None,
             changes: ChangeSet::default(),
         })
     }
@@ -195,7 +199,7 @@ impl Sync<'_> {
             return Ok(status.inventory.clone());
         }
         let wanted: Vec<&ObjectRef> = self.desired.iter().map(|d| &d.object).collect();
-        let live = gather(&self.engine.manager, &wanted, &self.selector()).await?;
+        let live = gather(&self.engine.manager, &wanted, &self.selector(), None).await?;
         Ok(live
             .iter()
             .filter_map(|(_, value)| {
@@ -213,7 +217,13 @@ impl Sync<'_> {
             .map(|d| &d.object)
             .chain(inventory.iter())
             .collect();
-        self.live = gather(&self.engine.manager, &wanted, &self.selector()).await?;
+        self.live = gather(
+            &self.engine.manager,
+            &wanted,
+            &self.selector(),
+            self.cache.as_ref(),
+        )
+        .await?;
         Ok(())
     }
 

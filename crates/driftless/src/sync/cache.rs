@@ -1,0 +1,89 @@
+//! The live objects of one Application as its watches see them, so that a reconcile in steady
+//! state reads the cluster from memory instead of listing it.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use driftless_core::ObjectRef;
+use serde_json::Value;
+
+use super::live::{key, Key};
+
+/// (group, version, kind) of a watched kind.
+pub type KindKey = (String, String, String);
+
+#[derive(Default)]
+struct Inner {
+    objects: HashMap<Key, Value>,
+    synced: HashSet<KindKey>,
+}
+
+/// A cache fed by watch events, shared between the watch tasks and the engine.
+#[derive(Clone, Default)]
+pub struct LiveCache {
+    inner: Arc<Mutex<Inner>>,
+}
+
+impl fmt::Debug for LiveCache {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.lock();
+        f.debug_struct("LiveCache")
+            .field("objects", &inner.objects.len())
+            .field("synced_kinds", &inner.synced.len())
+            .finish()
+    }
+}
+
+impl LiveCache {
+    /// A watch of `kind` (re)started listing: its objects are forgotten and the kind is not
+    /// trusted until [`LiveCache::listed`].
+    pub fn relisting(&self, kind: &KindKey) {
+        let mut inner = self.lock();
+        inner.synced.remove(kind);
+        inner
+            .objects
+            .retain(|(group, k, _, _), _| !(group == &kind.0 && k == &kind.2));
+    }
+
+    /// The watch of `kind` has delivered every existing object: the cache now answers for it.
+    pub fn listed(&self, kind: &KindKey) {
+        self.lock().synced.insert(kind.clone());
+    }
+
+    /// Records an added or modified object.
+    pub fn upsert(&self, object: &ObjectRef, value: Value) {
+        self.lock().objects.insert(key(object), value);
+    }
+
+    /// Records a deleted object.
+    pub fn remove(&self, object: &ObjectRef) {
+        self.lock().objects.remove(&key(object));
+    }
+
+    /// Stops trusting `kind` (its watch ended).
+    pub fn forget_kind(&self, kind: &KindKey) {
+        self.relisting(kind);
+    }
+
+    /// The cached objects of `kind` when its watch has listed them, `None` otherwise.
+    pub fn objects_of(&self, kind: &KindKey) -> Option<Vec<Value>> {
+        let inner = self.lock();
+        if !inner.synced.contains(kind) {
+            return None;
+        }
+        let objects = inner
+            .objects
+            .iter()
+            .filter(|((group, k, _, _), _)| group == &kind.0 && k == &kind.2)
+            .map(|(_, value)| value.clone())
+            .collect();
+        Some(objects)
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
