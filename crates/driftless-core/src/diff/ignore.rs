@@ -87,17 +87,10 @@ fn value_at<'v>(object: &'v Value, tokens: &[String]) -> Option<&'v Value> {
 
 /// Sets the value `tokens` lead to, when its parent exists (an array element only replaces).
 fn set_at(object: &mut Value, tokens: &[String], value: Value) {
-    let Some((last, parents)) = tokens.split_last() else {
+    let Some((last, parent)) = parent_of(object, tokens) else {
         return;
     };
-    let mut current = object;
-    for token in parents {
-        let Some(child) = child_mut(current, token) else {
-            return;
-        };
-        current = child;
-    }
-    match current {
+    match parent {
         Value::Object(map) => {
             map.insert(last.clone(), value);
         }
@@ -108,6 +101,18 @@ fn set_at(object: &mut Value, tokens: &[String], value: Value) {
         }
         _ => {}
     }
+}
+
+/// The last token and the value its parent tokens lead to, if that exists.
+fn parent_of<'v, 't>(
+    object: &'v mut Value,
+    tokens: &'t [String],
+) -> Option<(&'t String, &'v mut Value)> {
+    let (last, parents) = tokens.split_last()?;
+    let parent = parents
+        .iter()
+        .try_fold(object, |current, token| child_mut(current, token))?;
+    Some((last, parent))
 }
 
 /// Splits an RFC 6901 pointer into its unescaped reference tokens.
@@ -144,17 +149,10 @@ fn unescape_token(token: &str) -> Option<String> {
 
 /// Removes the value that `tokens` lead to, if it exists.
 fn remove_at(object: &mut Value, tokens: &[String]) {
-    let Some((last, parents)) = tokens.split_last() else {
+    let Some((last, parent)) = parent_of(object, tokens) else {
         return;
     };
-    let mut current = object;
-    for token in parents {
-        let Some(child) = child_mut(current, token) else {
-            return;
-        };
-        current = child;
-    }
-    match current {
+    match parent {
         Value::Object(map) => {
             map.remove(last);
         }
