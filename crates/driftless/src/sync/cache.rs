@@ -8,10 +8,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use driftless_core::ObjectRef;
 use serde_json::Value;
 
-use super::live::{key, Key};
-
-/// (group, version, kind) of a watched kind.
-pub type KindKey = (String, String, String);
+use super::keys::{key, Key, KindKey};
 
 #[derive(Default)]
 struct Inner {

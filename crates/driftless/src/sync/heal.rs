@@ -20,7 +20,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::cache::{KindKey, LiveCache};
+use super::cache::LiveCache;
+use super::keys::KindKey;
 use super::status::{now_rfc3339, status_after, Times};
 use super::{AppliedState, Engine, SyncOutcome, SyncRequest};
 

@@ -6,22 +6,10 @@ use std::collections::{BTreeMap, HashMap};
 use driftless_core::ObjectRef;
 use serde_json::Value;
 
-use super::cache::{KindKey, LiveCache};
+use super::cache::LiveCache;
+use super::keys::{key, Key, KindKey};
 use super::SyncError;
 use crate::cluster::ResourceManager;
-
-/// Identifies an object across API versions: (group, kind, namespace, name).
-pub type Key = (String, String, String, String);
-
-/// The key of `object`.
-pub fn key(object: &ObjectRef) -> Key {
-    (
-        object.group.clone(),
-        object.kind.clone(),
-        object.namespace.clone(),
-        object.name.clone(),
-    )
-}
 
 /// Above this many unlabelled objects of one kind in one namespace, one LIST replaces the GETs.
 const GETS_BEFORE_LIST: usize = 8;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use driftless_core::application::ResourceStatus;
 use driftless_core::ObjectRef;
 
-use super::live::{key, Key};
+use super::keys::{key, Key};
 
 /// Hash and resourceVersion per object, as of the last sync.
 #[derive(Debug, Default, Clone)]

@@ -1,0 +1,250 @@
+//! Executing a sync: namespaces, then phases and waves in order (stage by stage, hooks in
+//! their phase, health waits between waves), SyncFail hooks on failure, and pruning last.
+
+use driftless_core::plan::{self, Phase, Stage};
+use driftless_core::{Action, ObjectRef};
+
+use super::apply::apply_all;
+use super::compare::{compare_one, Verdict};
+use super::desired::Desired;
+use super::hooks::run_hook;
+use super::prune::{prune, PruneScope};
+use super::run::Sync;
+use super::state::AppliedState;
+use super::wait::wait_healthy;
+
+impl Sync<'_> {
+    /// Runs the phases and waves in order, stopping at the first failure.
+    pub(super) async fn execute(&mut self, state: &mut AppliedState, wait: bool) {
+        if !self.create_namespace().await {
+            return;
+        }
+        let steps = self.plan.steps.clone();
+        let last = steps.len().saturating_sub(1);
+        for (position, step) in steps.iter().enumerate() {
+            let ok = match step.phase {
+                Phase::Sync => self.apply_wave(&step.stages, state).await,
+                _ => self.run_hooks(step.stages.iter().flatten().copied()).await,
+            };
+            if !ok {
+                return;
+            }
+            if position < last
+                && step.phase == Phase::Sync
+                && !self.wait_for_wave(&step.stages).await
+            {
+                return;
+            }
+        }
+        if wait {
+            let all: Vec<usize> = self.plan.resources().collect();
+            self.wait_for(&all).await;
+        }
+    }
+
+    /// Applies one wave stage by stage; after the definitions stage, waits for the CRDs and
+    /// Namespaces it applied and compares the custom resources whose kind is now served.
+    async fn apply_wave(&mut self, stages: &[Vec<usize>], state: &mut AppliedState) -> bool {
+        for stage in stages {
+            let (hooks, resources): (Vec<usize>, Vec<usize>) =
+                stage.iter().partition(|&&i| self.desired[i].hook.is_some());
+            if !self.compare_deferred(&resources, state).await {
+                return false;
+            }
+            let applied = self.apply_stage(&resources, state).await;
+            if self.changes.has_failures() || !self.run_hooks(hooks.into_iter()).await {
+                return false;
+            }
+            let is_definitions = resources.first().is_some_and(|&i| {
+                plan::stage_of(&self.desired[i].object.group, &self.desired[i].object.kind)
+                    == Stage::Definitions
+            });
+            if is_definitions && !applied.is_empty() {
+                self.forget_defined_groups(&applied);
+                if !self.wait_for(&applied).await {
+                    return false;
+                }
+            }
+        }
+        true
+    }
+
+    /// Dry-runs the objects of `indices` that were deferred until their CRD was established.
+    async fn compare_deferred(&mut self, indices: &[usize], state: &AppliedState) -> bool {
+        let mut ok = true;
+        for &index in indices {
+            if !matches!(self.verdicts[index], Verdict::Deferred) {
+                continue;
+            }
+            let mut desired = self.desired[index].clone();
+            desired.compare_later = false;
+            let verdict = compare_one(
+                &self.engine.manager,
+                &desired,
+                &self.live,
+                state,
+                &self.app.spec.ignore_differences,
+            )
+            .await;
+            if let Verdict::Failed(message) = &verdict {
+                self.changes.push(
+                    desired.object.clone(),
+                    Action::Failed,
+                    format!("{}: {message}", desired.origin),
+                );
+                ok = false;
+            }
+            self.desired[index] = desired;
+            self.verdicts[index] = verdict;
+        }
+        ok
+    }
+
+    /// Applies the objects of `indices` that differ; returns the indices applied.
+    async fn apply_stage(&mut self, indices: &[usize], state: &mut AppliedState) -> Vec<usize> {
+        let todo: Vec<usize> = indices
+            .iter()
+            .copied()
+            .filter(|&i| matches!(self.verdicts[i], Verdict::Differs { .. }))
+            .collect();
+        let batch: Vec<(&Desired, bool)> = todo
+            .iter()
+            .map(|&i| {
+                (
+                    &self.desired[i],
+                    matches!(self.verdicts[i], Verdict::Differs { create: true, .. }),
+                )
+            })
+            .collect();
+        let results = apply_all(
+            &self.engine.manager,
+            &batch,
+            self.engine.settings.health_timeout,
+        )
+        .await;
+        let mut applied = Vec::new();
+        for (index, result) in todo.into_iter().zip(results) {
+            let desired = &self.desired[index];
+            match result.stored {
+                Some(stored) => {
+                    if let Some(rv) = stored
+                        .pointer("/metadata/resourceVersion")
+                        .and_then(|v| v.as_str())
+                    {
+                        state.record(&desired.object, &desired.hash, rv);
+                    }
+                    self.live.set(&desired.object, Some(stored));
+                    self.verdicts[index] = Verdict::Applied;
+                    applied.push(index);
+                }
+                None => state.forget(&desired.object),
+            }
+            self.changes.entries.push(result.entry);
+        }
+        applied
+    }
+
+    fn forget_defined_groups(&self, applied: &[usize]) {
+        for &index in applied {
+            let desired = &self.desired[index];
+            if desired.object.kind == "CustomResourceDefinition" {
+                if let Some(group) = desired
+                    .manifest
+                    .pointer("/spec/group")
+                    .and_then(|g| g.as_str())
+                {
+                    self.engine.manager.discovery().forget_group(group);
+                }
+            }
+        }
+    }
+
+    /// Waits for the resources of a wave to be healthy.
+    async fn wait_for_wave(&mut self, stages: &[Vec<usize>]) -> bool {
+        let resources: Vec<usize> = stages
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&i| self.desired[i].hook.is_none())
+            .collect();
+        self.wait_for(&resources).await
+    }
+
+    async fn wait_for(&mut self, indices: &[usize]) -> bool {
+        let objects: Vec<&ObjectRef> = indices.iter().map(|&i| &self.desired[i].object).collect();
+        let failures = wait_healthy(
+            &self.engine.manager,
+            &objects,
+            self.engine.settings.health_timeout,
+            &mut self.live,
+        )
+        .await;
+        let ok = failures.entries.is_empty();
+        self.changes.extend(failures);
+        ok
+    }
+
+    async fn run_hooks(&mut self, indices: impl Iterator<Item = usize>) -> bool {
+        for index in indices.collect::<Vec<_>>() {
+            let entry = run_hook(
+                &self.engine.manager,
+                &self.desired[index],
+                self.engine.settings.health_timeout,
+                &mut self.live,
+            )
+            .await;
+            let failed = entry.action == Action::Failed;
+            self.changes.entries.push(entry);
+            if failed {
+                return false;
+            }
+        }
+        true
+    }
+
+    pub(super) async fn run_sync_fail_hooks(&mut self) {
+        let indices: Vec<usize> = self
+            .plan
+            .sync_fail
+            .iter()
+            .flat_map(|step| step.stages.iter().flatten().copied())
+            .collect();
+        for index in indices {
+            let entry = run_hook(
+                &self.engine.manager,
+                &self.desired[index],
+                self.engine.settings.health_timeout,
+                &mut self.live,
+            )
+            .await;
+            self.changes.entries.push(entry);
+        }
+    }
+
+    /// Prunes the candidates; returns those that stay in the inventory.
+    pub(super) async fn prune(
+        &mut self,
+        candidates: Vec<ObjectRef>,
+        enabled: bool,
+    ) -> Vec<ObjectRef> {
+        let options = match self.options() {
+            Ok(options) => options,
+            Err(error) => {
+                for object in &candidates {
+                    self.changes
+                        .push(object.clone(), Action::Failed, error.to_string());
+                }
+                return candidates;
+            }
+        };
+        let scope = PruneScope {
+            app_namespace: &self.app_namespace,
+            app_name: &self.app_name,
+            options: &options,
+            enabled,
+        };
+        let (changes, kept) = prune(&self.engine.manager, candidates, &mut self.live, &scope).await;
+        self.changes.extend(changes);
+        kept
+    }
+}
