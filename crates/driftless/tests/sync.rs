@@ -354,9 +354,6 @@ fn with_the_application_in_the_cluster_the_last_object_of_a_kind_is_pruned_from_
 }
 
 #[test]
-#[ignore = "bug: in push mode (no Application in the cluster) an object whose kind Git no longer \
-            declares is never pruned nor reported: the fallback inventory only lists the kinds \
-            still desired"]
 fn without_the_application_in_the_cluster_the_last_object_of_a_kind_is_pruned() {
     let (repo, _) = shop_repo();
     let cluster = Cluster::start();
@@ -591,9 +588,6 @@ fn a_wave_that_never_becomes_healthy_stops_the_sync_before_the_next_wave() {
 }
 
 #[test]
-#[ignore = "bug: on a first sync into a namespace that CreateNamespace creates, objects are \
-            dry-run wave by wave, so a broken object in a later wave is found only after the \
-            earlier waves were applied"]
 fn a_first_sync_into_a_new_namespace_dry_runs_every_wave_before_applying_any() {
     let repo = Repo::new();
     repo.write("app/first.yaml", &config_map("first", &[("a", "1")]))
@@ -1329,8 +1323,6 @@ fn diff_exit_code_is_0_in_sync_1_when_different_and_2_on_errors() {
 }
 
 #[test]
-#[ignore = "bug: with pruning off, diff --exit-code exits 0 when the cluster holds an object Git \
-            no longer declares, although the same output says sync OutOfSync"]
 fn diff_exit_code_is_1_when_the_cluster_holds_an_object_git_no_longer_declares() {
     let repo = Repo::new();
     repo.write(

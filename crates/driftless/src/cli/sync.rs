@@ -10,7 +10,7 @@ use driftless::sync::heal::{interval_of, keep_in_sync, Reporter};
 use driftless::sync::status::{now_rfc3339 as now, status_after, write_status, Times};
 use driftless::sync::SyncOutcome;
 use driftless::sync::{rollback_request, SyncRequest};
-use driftless_core::application::Application;
+use driftless_core::application::{Application, SyncStatusCode};
 use kube::Client;
 
 use super::app_file::{load, AppFileArgs, Loaded};
@@ -147,7 +147,8 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         }
     }
     print!("{}", render_outcome(&outcome, args.output, "diff")?);
-    let differs = outcome.changes.entries.iter().any(|e| e.action.is_write());
+    let differs = outcome.sync == SyncStatusCode::OutOfSync
+        || outcome.changes.entries.iter().any(|e| e.action.is_write());
     Ok(match (&outcome.error, args.exit_code && differs) {
         (Some(_), _) => ExitCode::from(2),
         (None, true) => ExitCode::from(1),

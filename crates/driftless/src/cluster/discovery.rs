@@ -58,6 +58,29 @@ impl Discovery {
         Ok(Some(found))
     }
 
+    /// Every kind the cluster serves and can list, at its group's preferred version (a full
+    /// discovery; for the rare callers that must look at every kind).
+    pub async fn listable_kinds(&self) -> Result<Vec<Resolved>, ClusterError> {
+        let discovery = kube::discovery::Discovery::new(self.client.clone())
+            .run()
+            .await
+            .map_err(|e| ClusterError::Discovery {
+                api_version: "all groups".to_owned(),
+                message: e.to_string(),
+            })?;
+        Ok(discovery
+            .groups()
+            .flat_map(|group| group.recommended_resources())
+            .filter(|(_, capabilities)| {
+                capabilities.supports_operation(kube::discovery::verbs::LIST)
+            })
+            .map(|(resource, capabilities)| Resolved {
+                resource,
+                namespaced: capabilities.scope == Scope::Namespaced,
+            })
+            .collect())
+    }
+
     /// Forgets every kind of `group`, after one of its CRDs was created, changed or deleted.
     pub fn forget_group(&self, group: &str) {
         self.lock().retain(|gvk, _| gvk.group != group);

@@ -33,6 +33,9 @@ pub struct Desired {
     /// True when the object can only be dry-run once an earlier stage of this sync has run:
     /// its kind is defined by a CRD in the sync, or its namespace is created by it.
     pub compare_later: bool,
+    /// True when the cluster served the object's kind when the sync started (false for the
+    /// custom resources of a CRD the sync creates).
+    pub kind_served: bool,
 }
 
 /// Turns rendered manifests into [`Desired`] objects for Application `app_namespace/app_name`.
@@ -85,6 +88,7 @@ pub async fn prepare(
             options,
             hook,
             compare_later,
+            kind_served: !compare_later,
         });
     }
     Ok(desired)

@@ -9,14 +9,14 @@ use super::compare::{compare_one, Verdict};
 use super::desired::Desired;
 use super::hooks::run_hook;
 use super::prune::{prune, PruneScope};
-use super::run::Sync;
+use super::run::{namespace_ref, Sync};
 use super::state::AppliedState;
 use super::wait::wait_healthy;
 
 impl Sync<'_> {
     /// Runs the phases and waves in order, stopping at the first failure.
     pub(super) async fn execute(&mut self, state: &mut AppliedState, wait: bool) {
-        if !self.create_namespace().await {
+        if !self.create_namespace().await || !self.compare_in_created_namespace(state).await {
             return;
         }
         let steps = self.plan.steps.clone();
@@ -67,6 +67,23 @@ impl Sync<'_> {
             }
         }
         true
+    }
+
+    /// Dry-runs, before any wave runs, the objects that waited only for the destination
+    /// namespace `CreateNamespace=true` just created, so that one of them failing still
+    /// applies nothing.
+    async fn compare_in_created_namespace(&mut self, state: &AppliedState) -> bool {
+        let waiting: Vec<usize> = (0..self.desired.len())
+            .filter(|&i| {
+                self.desired[i].kind_served && matches!(self.verdicts[i], Verdict::Deferred)
+            })
+            .filter(|&i| {
+                self.live
+                    .get(&namespace_ref(&self.desired[i].object.namespace))
+                    .is_some()
+            })
+            .collect();
+        self.compare_deferred(&waiting, state).await
     }
 
     /// Dry-runs the objects of `indices` that were deferred until their CRD was established.

@@ -40,11 +40,6 @@ impl Live {
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
     }
-
-    /// Every live object, by key.
-    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Value)> {
-        self.objects.iter()
-    }
 }
 
 /// Reads the live state of `wanted` (desired objects and inventory entries): the labelled

@@ -189,21 +189,32 @@ impl Sync<'_> {
     }
 
     /// The inventory of the last sync: from the Application's status when it has one,
-    /// otherwise the labelled objects of the desired kinds that carry our tracking id.
+    /// otherwise (push mode without the Application in the cluster) every object of any kind
+    /// that carries our label and our tracking id.
     async fn inventory_before(&self) -> Result<Vec<ObjectRef>, SyncError> {
         if let Some(status) = &self.app.status {
             return Ok(status.inventory.clone());
         }
-        let wanted: Vec<&ObjectRef> = self.desired.iter().map(|d| &d.object).collect();
-        let live = gather(&self.engine.manager, &wanted, &self.selector(), None).await?;
-        Ok(live
-            .iter()
-            .filter_map(|(_, value)| {
-                let object = ObjectRef::from_object(value).ok()?;
-                tracking::is_owned_by(value, &self.app_namespace, &self.app_name, &object)
-                    .then_some(object)
-            })
-            .collect())
+        let manager = &self.engine.manager;
+        let mut inventory = Vec::new();
+        for kind in manager.discovery().listable_kinds().await? {
+            let listed = match manager.list(&kind, "", &self.selector()).await {
+                Ok(listed) => listed,
+                Err(error) => {
+                    tracing::warn!(kind = %kind.resource.kind, %error, "cannot look for objects to prune");
+                    continue;
+                }
+            };
+            for value in listed {
+                let Ok(object) = ObjectRef::from_object(&value) else {
+                    continue;
+                };
+                if tracking::is_owned_by(&value, &self.app_namespace, &self.app_name, &object) {
+                    inventory.push(object);
+                }
+            }
+        }
+        Ok(inventory)
     }
 
     async fn read_live(&mut self, inventory: &[ObjectRef]) -> Result<(), SyncError> {
