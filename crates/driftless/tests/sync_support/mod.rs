@@ -4,6 +4,9 @@
 //! kubeconfig file. Every helper panics loudly when git or kubectl is missing: the tests must
 //! not pass by skipping.
 
+// Shared by several test binaries, each of which uses only part of it.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -12,6 +15,8 @@ use std::time::{Duration, Instant};
 
 use devcluster::{DevCluster, DevClusterConfig};
 use serde_json::Value;
+
+pub mod watch;
 
 /// How long simulated workloads take to become ready (or to fail).
 pub const SIMULATOR_DELAY: Duration = Duration::from_millis(100);
@@ -171,6 +176,8 @@ pub struct App {
     destination: String,
     sync_options: Vec<String>,
     automated: Option<bool>,
+    self_heal: bool,
+    interval: Option<String>,
     ignore_differences: Vec<String>,
 }
 
@@ -185,6 +192,8 @@ impl App {
             destination: "shop".to_owned(),
             sync_options: vec!["CreateNamespace=true".to_owned()],
             automated: None,
+            self_heal: false,
+            interval: None,
             ignore_differences: Vec::new(),
         }
     }
@@ -192,6 +201,19 @@ impl App {
     /// Turns automated sync on, with `prune` as syncPolicy.automated.prune.
     pub fn automated(mut self, prune: bool) -> App {
         self.automated = Some(prune);
+        self
+    }
+
+    /// Turns syncPolicy.automated.selfHeal on (and automated sync with it).
+    pub fn self_heal(mut self) -> App {
+        self.automated.get_or_insert(false);
+        self.self_heal = true;
+        self
+    }
+
+    /// Sets spec.interval (a Go duration such as `1s`).
+    pub fn interval(mut self, interval: &str) -> App {
+        self.interval = Some(interval.to_owned());
         self
     }
 
@@ -225,7 +247,13 @@ impl App {
             serde_json::to_string(&self.sync_options).unwrap(),
         );
         if let Some(prune) = self.automated {
-            text.push_str(&format!("    automated: {{prune: {prune}}}\n"));
+            text.push_str(&format!(
+                "    automated: {{prune: {prune}, selfHeal: {}}}\n",
+                self.self_heal
+            ));
+        }
+        if let Some(interval) = &self.interval {
+            text.push_str(&format!("  interval: {interval}\n"));
         }
         if !self.ignore_differences.is_empty() {
             text.push_str("  ignoreDifferences:\n");
