@@ -13,8 +13,9 @@
 //! fields to random values. `ApplicationStatus::record_history`, which starts from the status
 //! stored in the cluster, is covered too.
 //!
-//! A property that found a panic is kept and marked `#[ignore = "bug: ..."]` with its minimal
-//! failing input in a comment; a plain test at the end of the file reproduces each panic.
+//! The properties found two integer overflows (replica counts in Deployment and StatefulSet
+//! health, history ids); both are fixed, and the plain tests at the end of the file keep the
+//! inputs that found them as regression tests.
 
 use driftless_core::application::ApplicationStatus;
 use driftless_core::diff::{self, IgnoreDifference, SecretMasker};
@@ -972,18 +973,6 @@ fn application_json() -> BoxedStrategy<Value> {
     prop_oneof![1 => json(), 4 => shaped].boxed()
 }
 
-/// Whether `object_health` would judge `live` by the Deployment or StatefulSet rule, the
-/// two that panic on extreme counts (see `object_health_never_panics`).
-fn has_overflowing_health_rule(live: &Value) -> bool {
-    let api_version = live
-        .get("apiVersion")
-        .and_then(Value::as_str)
-        .unwrap_or_default();
-    let group = api_version.rsplit_once('/').map_or("", |(group, _)| group);
-    let kind = live.get("kind").and_then(Value::as_str).unwrap_or_default();
-    group == "apps" && matches!(kind, "Deployment" | "StatefulSet")
-}
-
 proptest! {
     // No regression files: the failing inputs of the known bugs are in the comments and in
     // the plain tests at the end, and a run of the ignored properties should not leave files
@@ -991,8 +980,6 @@ proptest! {
     #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    #[ignore = "bug: Deployment and StatefulSet health subtract replica counts read from the \
-                live object without overflow checks (attempt to subtract with overflow)"]
     fn object_health_never_panics(live in prop_oneof![1 => kube_object(), 2 => workload()]) {
         // Minimal failing input found:
         // {"apiVersion": "apps/v1", "kind": "StatefulSet",
@@ -1004,22 +991,12 @@ proptest! {
     }
 
     #[test]
-    fn object_health_of_other_kinds_never_panics(live in kube_object()) {
-        // The kinds whose known overflow makes `object_health_never_panics` fail are left
-        // out here, so that the other rules stay covered.
-        if !has_overflowing_health_rule(&live) {
-            let _ = health::object_health(&live);
-        }
-    }
-
-    #[test]
     fn aggregate_is_the_worst_status(
         objects in proptest::collection::vec(kube_object(), 0..4),
         extra in proptest::collection::vec((health_status(), any_string()), 0..4),
     ) {
         let mut healths: Vec<Health> = objects
             .iter()
-            .filter(|live| !has_overflowing_health_rule(live))
             .map(health::object_health)
             .collect();
         healths.extend(extra.into_iter().map(|(status, message)| Health { status, message }));
@@ -1191,8 +1168,6 @@ proptest! {
     }
 
     #[test]
-    #[ignore = "bug: ApplicationStatus::record_history computes the next id as `last.id + 1` \
-                with overflow when the stored history ends at id i64::MAX"]
     fn record_history_on_a_stored_status_never_panics(
         status in application_status_json(),
         limit in 0usize..4,
@@ -1208,8 +1183,6 @@ proptest! {
 }
 
 #[test]
-#[ignore = "bug: StatefulSet health computes `desired - ready` with overflow \
-            (health/statefulset.rs, assess)"]
 fn statefulset_ready_count_overflow() {
     // spec.replicas defaults to 1; 1 - i64::MIN overflows.
     let live = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s"},
@@ -1218,8 +1191,6 @@ fn statefulset_ready_count_overflow() {
 }
 
 #[test]
-#[ignore = "bug: StatefulSet health computes `desired - partition` with overflow \
-            (health/statefulset.rs, partitioned_rollout_health)"]
 fn statefulset_partition_overflow() {
     let live = json!({"apiVersion": "apps/v1", "kind": "StatefulSet", "metadata": {"name": "s"},
                       "spec": {"replicas": i64::MIN,
@@ -1228,8 +1199,6 @@ fn statefulset_partition_overflow() {
 }
 
 #[test]
-#[ignore = "bug: Deployment health computes `current - updated` with overflow \
-            (health/deployment.rs, rollout_health)"]
 fn deployment_old_replicas_overflow() {
     let live = json!({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "d"},
                       "spec": {"replicas": -1},
@@ -1238,8 +1207,6 @@ fn deployment_old_replicas_overflow() {
 }
 
 #[test]
-#[ignore = "bug: ApplicationStatus::record_history computes `last.id + 1` with overflow \
-            (application.rs, record_history)"]
 fn record_history_id_overflow() {
     let mut status: ApplicationStatus = serde_json::from_value(json!({"history": [
         {"id": i64::MAX, "revision": "a", "deployedAt": "t", "source": {"repoURL": "r"}}

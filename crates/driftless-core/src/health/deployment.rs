@@ -41,7 +41,7 @@ fn rollout_health(live: &Value) -> Health {
     } else if current > updated {
         waiting(format!(
             "{} old replicas are pending termination",
-            current - updated
+            current.saturating_sub(updated)
         ))
     } else if available < updated {
         waiting(format!(

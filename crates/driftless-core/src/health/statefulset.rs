@@ -15,7 +15,7 @@ pub(super) fn assess(live: &Value) -> Health {
             HealthStatus::Progressing,
             format!(
                 "Waiting for {} pods to be ready: {ready} of {desired} are ready...",
-                desired - ready
+                desired.saturating_sub(ready)
             ),
         );
     }
@@ -36,7 +36,7 @@ pub(super) fn assess(live: &Value) -> Health {
 
 /// Progressing until the replicas at or above the partition ordinal are updated.
 fn partitioned_rollout_health(live: &Value, desired: i64, partition: i64) -> Health {
-    let expected = (desired - partition).max(0);
+    let expected = desired.saturating_sub(partition).max(0);
     let updated = count_at(live, &["status", "updatedReplicas"]);
     if updated < expected {
         health(
