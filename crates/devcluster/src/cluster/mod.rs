@@ -4,6 +4,7 @@
 
 mod admit;
 mod delete;
+mod immutable;
 mod options;
 mod path;
 mod read;

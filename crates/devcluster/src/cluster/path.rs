@@ -1,5 +1,6 @@
-//! The one path every change of an object takes, whatever the verb: subresource rules, admission, ownership,
-//! versioning (uid, generation, timestamps), no-op detection, finalization, then the store.
+//! The one path every change of an object takes, whatever the verb: subresource rules, admission (with the
+//! immutable fields of updates), ownership, versioning (uid, generation, timestamps), no-op detection,
+//! finalization, then the store.
 
 use std::sync::Arc;
 
@@ -44,6 +45,9 @@ pub(crate) fn store_object(
     validate(tx.state, rt, &mut new)?;
     if rt.group.is_empty() && rt.kind == "Secret" {
         fold_string_data(&mut new);
+    }
+    if let (Some(old), Subresource::Main) = (&old, sub) {
+        super::immutable::check(rt, old, &new)?;
     }
     let now = now_rfc3339();
     if !ownership_tracked {
