@@ -1546,3 +1546,58 @@ fn sync_and_diff_print_the_changeset_as_json_and_yaml() {
     assert_eq!(outcome["changes"][0]["action"], "failed");
     assert_eq!(outcome["changes"][0]["object"]["name"], "web");
 }
+
+/// The `web` Deployment with its selector (and pod labels) set to `app: <selector>`.
+fn deployment_selecting(selector: &str, annotations: &[(&str, &str)]) -> String {
+    deployment_annotated("web", NGINX, "1", annotations)
+        .replace("app: web", &format!("app: {selector}"))
+}
+
+#[test]
+fn a_changed_immutable_field_fails_the_dry_run_unless_replace_is_set() {
+    let repo = Repo::new();
+    repo.write("app/web.yaml", &deployment_selecting("web", &[]));
+    repo.commit("first");
+    let cluster = Cluster::start();
+    let app = App::new(&repo.url());
+    cluster.sync(&app, &[]).expect_code(0);
+    let uid = |cluster: &Cluster| {
+        cluster.find("deployment", "shop", "web").unwrap()["metadata"]["uid"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let first_uid = uid(&cluster);
+
+    repo.write("app/web.yaml", &deployment_selecting("web-v2", &[]));
+    repo.commit("new selector");
+    let refused = cluster.sync(&app, &[]);
+    refused.expect_code(1);
+    assert_eq!(refused.briefs(), ["failed Deployment.apps shop/web"]);
+    assert!(
+        refused.rows()[0].message.contains("field is immutable"),
+        "{}",
+        refused.stdout
+    );
+    assert_eq!(uid(&cluster), first_uid, "nothing was applied");
+
+    repo.write(
+        "app/web.yaml",
+        &deployment_selecting("web-v2", &[("driftless.dev/sync-options", "Replace=true")]),
+    );
+    repo.commit("new selector, replace");
+    let replaced = cluster.sync(&app, &[]);
+    replaced.expect_code(0);
+    assert_eq!(replaced.briefs(), ["configured Deployment.apps shop/web"]);
+    assert_eq!(
+        replaced.rows()[0].message,
+        "replaced: an immutable field changed"
+    );
+    assert_ne!(
+        uid(&cluster),
+        first_uid,
+        "the Deployment was deleted and created again"
+    );
+    let selector = &cluster.find("deployment", "shop", "web").unwrap()["spec"]["selector"];
+    assert_eq!(selector["matchLabels"]["app"], "web-v2");
+}

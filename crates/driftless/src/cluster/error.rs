@@ -75,9 +75,21 @@ impl ClusterError {
         }
     }
 
-    /// True when the API said an immutable field cannot change (what `Replace=true` recovers from).
+    /// True when the API refused to change a field that cannot change after creation (what
+    /// `Replace=true` recovers from): a 422 whose message is one of kube-apiserver's wordings
+    /// for it ("field is immutable", Services' "may not change once set", StatefulSets'
+    /// "updates to statefulset spec for fields other than", Pods' "pod updates may not change
+    /// fields", bindings' "cannot change roleRef").
     pub fn is_immutable_field(&self) -> bool {
-        matches!(self, ClusterError::Api { code: 422, message, .. } if message.contains("immutable"))
+        const WORDINGS: [&str; 5] = [
+            "immutable",
+            "may not change once set",
+            "updates to statefulset spec for fields other than",
+            "pod updates may not change fields",
+            "cannot change roleRef",
+        ];
+        matches!(self, ClusterError::Api { code: 422, message, .. }
+            if WORDINGS.iter().any(|wording| message.contains(wording)))
     }
 
     /// True for errors worth retrying later: no answer, throttling, server errors.

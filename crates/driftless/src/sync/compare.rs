@@ -77,6 +77,14 @@ pub async fn compare_one(
     }
     match manager.apply(&object.object, &object.manifest, true).await {
         Ok(dry_run) => verdict(object, &dry_run, current, rules),
+        Err(error) if object.options.replace && error.is_immutable_field() => Verdict::Differs {
+            create: false,
+            diff: format!(
+                "{}: an immutable field changes; Replace=true deletes and re-creates it: {}\n",
+                object.object,
+                api_message(&error, object)
+            ),
+        },
         Err(error) => Verdict::Failed(api_message(&error, object)),
     }
 }
