@@ -10,7 +10,7 @@ use driftless::sync::heal::{interval_of, keep_in_sync, Reporter};
 use driftless::sync::status::{now_rfc3339 as now, status_after, write_status, Times};
 use driftless::sync::SyncOutcome;
 use driftless::sync::{rollback_request, SyncRequest};
-use driftless_core::application::{Application, SyncStatusCode};
+use driftless_core::application::{Application, ApplicationStatus, SyncStatusCode};
 use kube::Client;
 
 use super::app_file::{load, AppFileArgs, Loaded};
@@ -165,6 +165,7 @@ async fn watch(loaded: Loaded, args: &SyncArgs, stop: StopSignals) -> anyhow::Re
         in_cluster: loaded.in_cluster,
         format: args.output,
         first: true,
+        written: None,
     };
     keep_in_sync(
         std::sync::Arc::new(loaded.engine),
@@ -184,6 +185,8 @@ struct Printer {
     in_cluster: bool,
     format: Format,
     first: bool,
+    /// The status last written, so that an unchanged one is not written again.
+    written: Option<ApplicationStatus>,
 }
 
 impl Reporter for Printer {
@@ -196,7 +199,11 @@ impl Reporter for Printer {
             self.first || outcome.error.is_some() || outcome.changes.changes().next().is_some();
         self.first = false;
         let printed = worth_printing.then(|| render_outcome(outcome, self.format, "sync"));
-        let write = self.in_cluster.then(|| (self.client.clone(), app.clone()));
+        let changed = app.status.is_some() && app.status != self.written;
+        let write = (self.in_cluster && changed).then(|| (self.client.clone(), app.clone()));
+        if changed {
+            self.written = app.status.clone();
+        }
         async move {
             match printed {
                 Some(Ok(text)) => print!("{text}"),
