@@ -37,6 +37,13 @@ impl ApiStats {
     }
 }
 
+/// The items of a LIST response, kept as JSON.
+#[derive(serde::Deserialize)]
+struct ValueList {
+    #[serde(default)]
+    items: Vec<Value>,
+}
+
 /// The outcome of a delete request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Deleted {
@@ -105,7 +112,8 @@ impl ResourceManager {
     }
 
     /// Objects of `resolved`'s kind in `namespace` (all namespaces when empty) matching the
-    /// label `selector` (every object when empty).
+    /// label `selector` (every object when empty), decoded straight into JSON values with
+    /// `apiVersion` and `kind` filled in (list items often omit them).
     pub async fn list(
         &self,
         resolved: &Resolved,
@@ -113,24 +121,36 @@ impl ResourceManager {
         selector: &str,
     ) -> Result<Vec<Value>, ClusterError> {
         self.stats.lists.fetch_add(1, Ordering::Relaxed);
-        let api: Api<DynamicObject> = if namespace.is_empty() || !resolved.namespaced {
-            Api::all_with(self.client.clone(), &resolved.resource)
-        } else {
-            Api::namespaced_with(self.client.clone(), namespace, &resolved.resource)
-        };
-        let kind_ref = kind_ref(resolved);
+        let scope = (resolved.namespaced && !namespace.is_empty()).then_some(namespace);
+        let url = <DynamicObject as kube::Resource>::url_path(&resolved.resource, scope);
         let mut params = ListParams::default();
         if !selector.is_empty() {
             params = params.labels(selector);
         }
-        let list = api
+        let kind_ref = kind_ref(resolved);
+        let request = kube::core::Request::new(url)
             .list(&params)
+            .map_err(|e| ClusterError::api(&kind_ref, "list", kube::Error::BuildRequest(e)))?;
+        let list: ValueList = self
+            .client
+            .request(request)
             .await
             .map_err(|e| ClusterError::api(&kind_ref, "list", e))?;
-        list.items
+        let api_version = Value::String(resolved.resource.api_version.clone());
+        let kind = Value::String(resolved.resource.kind.clone());
+        Ok(list
+            .items
             .into_iter()
-            .map(|o| to_value(&kind_ref, "list", o))
-            .collect()
+            .map(|mut item| {
+                if let Some(object) = item.as_object_mut() {
+                    object
+                        .entry("apiVersion")
+                        .or_insert_with(|| api_version.clone());
+                    object.entry("kind").or_insert_with(|| kind.clone());
+                }
+                item
+            })
+            .collect())
     }
 
     /// Server-side applies `manifest` (forced, field manager `driftless`) and returns the

@@ -12,7 +12,8 @@ use crate::cluster::ResourceManager;
 const FIRST_POLL: Duration = Duration::from_millis(50);
 const LONGEST_POLL: Duration = Duration::from_secs(1);
 
-/// Waits until every object is Healthy or Suspended, updating `live` as it reads. Returns a
+/// Waits until every object is Healthy or Suspended, updating `live` as it reads; the first
+/// look uses what `live` already holds, so objects known healthy cost no request. Returns a
 /// ChangeSet with a failed entry per object that became Degraded or Missing, or was not
 /// healthy within `timeout`; an empty ChangeSet means all are healthy.
 pub async fn wait_healthy(
@@ -25,10 +26,17 @@ pub async fn wait_healthy(
     let mut pending: Vec<&ObjectRef> = objects.to_vec();
     let mut failures = ChangeSet::default();
     let mut pause = FIRST_POLL;
+    let mut first_look = true;
     loop {
         let mut still = Vec::new();
         for object in pending {
-            let health = read_health(manager, object, live).await;
+            let known = first_look
+                .then(|| live.get(object).map(health::object_health))
+                .flatten();
+            let health = match known {
+                Some(health) => health,
+                None => read_health(manager, object, live).await,
+            };
             match health.status {
                 HealthStatus::Healthy | HealthStatus::Suspended => {}
                 HealthStatus::Degraded | HealthStatus::Missing => {
@@ -52,6 +60,7 @@ pub async fn wait_healthy(
             return failures;
         }
         pending = still.into_iter().map(|(object, _)| object).collect();
+        first_look = false;
         tokio::time::sleep(pause.min(deadline - Instant::now())).await;
         pause = (pause * 2).min(LONGEST_POLL);
     }
