@@ -412,7 +412,10 @@ impl ApplicationStatus {
                 return;
             }
         }
-        let id = self.history.last().map_or(0, |last| last.id.saturating_add(1));
+        let id = self
+            .history
+            .last()
+            .map_or(0, |last| last.id.saturating_add(1));
         self.history.push(HistoryEntry {
             id,
             revision: revision.to_owned(),
