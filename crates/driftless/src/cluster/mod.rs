@@ -1,10 +1,28 @@
-//! The cluster layer: discovery cached per kind, and a [`ResourceManager`] that reads, applies
-//! (server-side, field manager `driftless`), deletes and watches objects of any kind.
+//! The cluster layer: discovery cached per kind; a [`ResourceManager`] that reads, applies
+//! (server-side, field manager `driftless`), deletes and watches objects of any kind, and whose
+//! batch verbs (diff, apply, prune, wait) report per object in the ChangeSet vocabulary; the
+//! live view of an Application's objects and the watch-fed cache behind it.
 
+mod apply;
+mod cache;
+mod desired;
+mod diff;
 mod discovery;
 mod error;
+mod keys;
+mod live;
 mod manager;
+mod prune;
+mod state;
+mod wait;
 
+pub use cache::LiveCache;
+pub use desired::{hash_of, Desired};
+pub use diff::{api_message, Verdict};
 pub use discovery::{Discovery, Resolved};
 pub use error::ClusterError;
+pub use keys::{key, Key, KindKey};
+pub use live::Live;
 pub use manager::{ApiStats, Deleted, ResourceManager};
+pub use prune::PruneScope;
+pub use state::AppliedState;

@@ -3,40 +3,17 @@
 
 use std::collections::HashMap;
 
-use driftless_core::plan::{self, Hook, SyncOptions};
+use driftless_core::plan::{self, SyncOptions};
 use driftless_core::tracking;
-use driftless_core::{Manifest, ObjectRef, Origin};
+use driftless_core::Manifest;
 use kube::core::GroupVersionKind;
 use serde_json::Value;
 
 use super::SyncError;
-use crate::cluster::ResourceManager;
+use crate::cluster::{hash_of, Desired, ResourceManager};
 
 /// Namespace given to namespaced objects when neither they nor the destination name one.
 const DEFAULT_NAMESPACE: &str = "default";
-
-/// One object the sync must make true.
-#[derive(Debug, Clone)]
-pub struct Desired {
-    /// Its reference, namespace filled in.
-    pub object: ObjectRef,
-    /// The manifest that is applied: namespace set, tracking label and annotation stamped.
-    pub manifest: Value,
-    /// Where it was rendered from.
-    pub origin: Origin,
-    /// Hash of `manifest`, hex.
-    pub hash: String,
-    /// Its sync options (the Application's, overridden by the object's annotation).
-    pub options: SyncOptions,
-    /// Hook settings, when the object is a hook.
-    pub hook: Option<Hook>,
-    /// True when the object can only be dry-run once an earlier stage of this sync has run:
-    /// its kind is defined by a CRD in the sync, or its namespace is created by it.
-    pub compare_later: bool,
-    /// True when the cluster served the object's kind when the sync started (false for the
-    /// custom resources of a CRD the sync creates).
-    pub kind_served: bool,
-}
 
 /// Turns rendered manifests into [`Desired`] objects for Application `app_namespace/app_name`.
 /// Fails, naming the object, when a kind is neither served nor defined by a CRD in the set,
@@ -117,9 +94,4 @@ fn set_namespace(object: &mut Value, namespace: &str) {
             metadata.insert("namespace".to_owned(), Value::String(namespace.to_owned()));
         }
     }
-}
-
-/// Hex FNV-1a of the manifest's JSON: equal manifests give equal hashes.
-pub fn hash_of(manifest: &Value) -> String {
-    format!("{:016x}", tracking::fnv1a(manifest.to_string().as_bytes()))
 }

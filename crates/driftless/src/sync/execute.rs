@@ -4,14 +4,9 @@
 use driftless_core::plan::{self, Phase, Stage};
 use driftless_core::{Action, ObjectRef};
 
-use super::apply::apply_all;
-use super::compare::{compare_one, Verdict};
-use super::desired::Desired;
 use super::hooks::run_hook;
-use super::prune::{prune, PruneScope};
 use super::run::{namespace_ref, Sync};
-use super::state::AppliedState;
-use super::wait::wait_healthy;
+use crate::cluster::{AppliedState, Desired, PruneScope, Verdict};
 
 impl Sync<'_> {
     /// Runs the phases and waves in order, stopping at the first failure.
@@ -95,14 +90,16 @@ impl Sync<'_> {
             }
             let mut desired = self.desired[index].clone();
             desired.compare_later = false;
-            let verdict = compare_one(
-                &self.engine.manager,
-                &desired,
-                &self.live,
-                state,
-                &self.app.spec.ignore_differences,
-            )
-            .await;
+            let verdict = self
+                .engine
+                .manager
+                .diff_one(
+                    &desired,
+                    &self.live,
+                    state,
+                    &self.app.spec.ignore_differences,
+                )
+                .await;
             if let Verdict::Failed(message) = &verdict {
                 self.changes.push(
                     desired.object.clone(),
@@ -133,16 +130,15 @@ impl Sync<'_> {
                 )
             })
             .collect();
-        let results = apply_all(
-            &self.engine.manager,
-            &batch,
-            self.engine.settings.health_timeout,
-        )
-        .await;
+        let (changes, stored) = self
+            .engine
+            .manager
+            .apply_all(&batch, self.engine.settings.health_timeout)
+            .await;
         let mut applied = Vec::new();
-        for (index, result) in todo.into_iter().zip(results) {
+        for (index, stored) in todo.into_iter().zip(stored) {
             let desired = &self.desired[index];
-            match result.stored {
+            match stored {
                 Some(stored) => {
                     if let Some(rv) = stored
                         .pointer("/metadata/resourceVersion")
@@ -156,8 +152,8 @@ impl Sync<'_> {
                 }
                 None => state.forget(&desired.object),
             }
-            self.changes.entries.push(result.entry);
         }
+        self.changes.extend(changes);
         applied
     }
 
@@ -189,13 +185,15 @@ impl Sync<'_> {
 
     async fn wait_for(&mut self, indices: &[usize]) -> bool {
         let objects: Vec<&ObjectRef> = indices.iter().map(|&i| &self.desired[i].object).collect();
-        let failures = wait_healthy(
-            &self.engine.manager,
-            &objects,
-            self.engine.settings.health_timeout,
-            &mut self.live,
-        )
-        .await;
+        let failures = self
+            .engine
+            .manager
+            .wait_healthy(
+                &objects,
+                self.engine.settings.health_timeout,
+                &mut self.live,
+            )
+            .await;
         let ok = failures.entries.is_empty();
         self.changes.extend(failures);
         ok
@@ -260,7 +258,11 @@ impl Sync<'_> {
             options: &options,
             enabled,
         };
-        let (changes, kept) = prune(&self.engine.manager, candidates, &mut self.live, &scope).await;
+        let (changes, kept) = self
+            .engine
+            .manager
+            .prune(candidates, &mut self.live, &scope)
+            .await;
         self.changes.extend(changes);
         kept
     }

@@ -20,10 +20,9 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use super::cache::LiveCache;
-use super::keys::KindKey;
 use super::status::{now_rfc3339, status_after, Times};
 use super::{AppliedState, Engine, SyncOutcome, SyncRequest};
+use crate::cluster::{KindKey, LiveCache};
 
 /// How long to wait after a change for more changes before syncing, so a burst is one sync.
 const DEBOUNCE: Duration = Duration::from_millis(10);

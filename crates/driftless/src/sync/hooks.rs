@@ -7,10 +7,7 @@ use driftless_core::health::HealthStatus;
 use driftless_core::{Action, ChangeEntry};
 use kube::api::PropagationPolicy;
 
-use super::desired::Desired;
-use super::live::Live;
-use super::wait::{read_health, wait_gone};
-use crate::cluster::ResourceManager;
+use crate::cluster::{Desired, Live, ResourceManager};
 
 const HOOK_POLL: Duration = Duration::from_millis(100);
 
@@ -44,14 +41,14 @@ async fn run(
     };
     if settings.delete_before_creation() {
         delete(manager, hook).await?;
-        if !wait_gone(manager, &hook.object, timeout).await {
+        if !manager.wait_gone(&hook.object, timeout).await {
             return Err("the previous run is still being deleted".to_owned());
         }
     }
     manager
         .apply(&hook.object, &hook.manifest, false)
         .await
-        .map_err(|e| super::compare::api_message(&e, hook))?;
+        .map_err(|e| crate::cluster::api_message(&e, hook))?;
     let succeeded = wait_finished(manager, hook, timeout, live).await;
     if settings.delete_after(succeeded.is_ok()) {
         delete(manager, hook).await?;
@@ -68,7 +65,7 @@ async fn wait_finished(
 ) -> Result<String, String> {
     let deadline = tokio::time::Instant::now() + timeout;
     loop {
-        let health = read_health(manager, &hook.object, live).await;
+        let health = manager.read_health(&hook.object, live).await;
         match health.status {
             HealthStatus::Healthy => return Ok("hook succeeded".to_owned()),
             HealthStatus::Degraded | HealthStatus::Missing => {

@@ -2,22 +2,14 @@
 //! the cluster (dry-run first, apply nothing if any fails), apply what differs phase by phase and
 //! wave by wave, waiting for health between waves, run hooks, prune last, and report a ChangeSet.
 
-mod apply;
-mod cache;
-mod compare;
 mod desired;
 mod execute;
 pub mod heal;
 mod hooks;
-mod keys;
-mod live;
-mod prune;
 mod rollback;
 mod run;
 mod source;
-mod state;
 pub mod status;
-mod wait;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -32,11 +24,10 @@ use driftless_source::{Source, SourceError};
 
 use crate::cluster::{ClusterError, ResourceManager};
 
-pub use cache::LiveCache;
-pub use desired::hash_of;
+pub use crate::cluster::hash_of;
+pub use crate::cluster::{AppliedState, LiveCache};
 pub use rollback::rollback_request;
 pub use source::LOCAL_REVISION;
-pub use state::AppliedState;
 
 /// Why a sync could not run or stopped before applying.
 #[derive(Debug, thiserror::Error)]

@@ -10,13 +10,10 @@ use driftless_core::plan::{self, Plan, SyncOptions};
 use driftless_core::tracking;
 use driftless_core::{Action, ChangeEntry, ChangeSet, ObjectRef};
 
-use super::cache::LiveCache;
-use super::compare::{compare_all, Verdict};
-use super::desired::{hash_of, prepare, Desired};
-use super::live::{gather, Live};
+use super::desired::prepare;
 use super::source::{fetch_and_render, render_local, Rendered};
-use super::state::AppliedState;
 use super::{Engine, ObjectDiff, ResourceOutcome, SyncError, SyncOutcome, SyncRequest};
+use crate::cluster::{hash_of, AppliedState, Desired, Live, LiveCache, Verdict};
 
 /// Everything one sync works on once the source is rendered.
 pub(super) struct Sync<'a> {
@@ -224,13 +221,11 @@ impl Sync<'_> {
             .map(|d| &d.object)
             .chain(inventory.iter())
             .collect();
-        self.live = gather(
-            &self.engine.manager,
-            &wanted,
-            &self.selector(),
-            self.cache.as_ref(),
-        )
-        .await?;
+        self.live = self
+            .engine
+            .manager
+            .read_live(&wanted, &self.selector(), self.cache.as_ref())
+            .await?;
         Ok(())
     }
 
@@ -320,14 +315,16 @@ impl Sync<'_> {
     async fn compare(&mut self, state: &AppliedState) {
         let resources: Vec<usize> = self.plan.resources().collect();
         let objects: Vec<&Desired> = resources.iter().map(|&i| &self.desired[i]).collect();
-        let verdicts = compare_all(
-            &self.engine.manager,
-            &objects,
-            &self.live,
-            state,
-            &self.app.spec.ignore_differences,
-        )
-        .await;
+        let verdicts = self
+            .engine
+            .manager
+            .diff(
+                &objects,
+                &self.live,
+                state,
+                &self.app.spec.ignore_differences,
+            )
+            .await;
         for (index, verdict) in resources.into_iter().zip(verdicts) {
             self.verdicts[index] = verdict;
         }

@@ -10,9 +10,8 @@ use kube::api::{Patch, PatchParams};
 use kube::{Api, Client};
 use serde_json::json;
 
-use super::state::AppliedState;
 use super::SyncOutcome;
-use crate::cluster::ClusterError;
+use crate::cluster::{AppliedState, ClusterError};
 use driftless_core::ObjectRef;
 
 /// Now, RFC 3339, whole seconds.

@@ -9,7 +9,7 @@ use serde_json::Value;
 use super::desired::Desired;
 use super::live::Live;
 use super::state::AppliedState;
-use crate::cluster::{ClusterError, ResourceManager};
+use super::{ClusterError, ResourceManager};
 
 /// Requests in flight at once while comparing or applying one wave.
 pub const CONCURRENCY: usize = 16;
@@ -41,51 +41,55 @@ impl Verdict {
     }
 }
 
-/// Compares each of `objects` with the cluster, `CONCURRENCY` at a time, in input order.
-pub async fn compare_all(
-    manager: &ResourceManager,
-    objects: &[&Desired],
-    live: &Live,
-    state: &AppliedState,
-    rules: &[IgnoreDifference],
-) -> Vec<Verdict> {
-    stream::iter(objects)
-        .map(|object| compare_one(manager, object, live, state, rules))
-        .buffered(CONCURRENCY)
-        .collect()
-        .await
-}
+impl ResourceManager {
+    /// Compares each of `objects` with the cluster, `CONCURRENCY` at a time, in input order.
+    pub async fn diff(
+        &self,
+        objects: &[&Desired],
+        live: &Live,
+        state: &AppliedState,
+        rules: &[IgnoreDifference],
+    ) -> Vec<Verdict> {
+        stream::iter(objects)
+            .map(|object| self.diff_one(object, live, state, rules))
+            .buffered(CONCURRENCY)
+            .collect()
+            .await
+    }
 
-/// Compares one object: no request when [`AppliedState::is_current`], a dry-run otherwise.
-pub async fn compare_one(
-    manager: &ResourceManager,
-    object: &Desired,
-    live: &Live,
-    state: &AppliedState,
-    rules: &[IgnoreDifference],
-) -> Verdict {
-    if object.compare_later {
-        return Verdict::Deferred;
-    }
-    let current = live.get(&object.object);
-    if state.is_current(
-        &object.object,
-        &object.hash,
-        live.resource_version(&object.object),
-    ) {
-        return Verdict::Unchanged;
-    }
-    match manager.apply(&object.object, &object.manifest, true).await {
-        Ok(dry_run) => verdict(object, &dry_run, current, rules),
-        Err(error) if object.options.replace && error.is_immutable_field() => Verdict::Differs {
-            create: false,
-            diff: format!(
+    /// Compares one object: no request when [`AppliedState::is_current`], a dry-run otherwise.
+    pub async fn diff_one(
+        &self,
+        object: &Desired,
+        live: &Live,
+        state: &AppliedState,
+        rules: &[IgnoreDifference],
+    ) -> Verdict {
+        if object.compare_later {
+            return Verdict::Deferred;
+        }
+        let current = live.get(&object.object);
+        if state.is_current(
+            &object.object,
+            &object.hash,
+            live.resource_version(&object.object),
+        ) {
+            return Verdict::Unchanged;
+        }
+        match self.apply(&object.object, &object.manifest, true).await {
+            Ok(dry_run) => verdict(object, &dry_run, current, rules),
+            Err(error) if object.options.replace && error.is_immutable_field() => {
+                Verdict::Differs {
+                    create: false,
+                    diff: format!(
                 "{}: an immutable field changes; Replace=true deletes and re-creates it: {}\n",
                 object.object,
                 api_message(&error, object)
             ),
-        },
-        Err(error) => Verdict::Failed(api_message(&error, object)),
+                }
+            }
+            Err(error) => Verdict::Failed(api_message(&error, object)),
+        }
     }
 }
 
