@@ -320,6 +320,10 @@ pub struct ResourceStatus {
     /// The object's resourceVersion right after that apply or verification.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub resource_version: String,
+    /// Digest of the object's content then (status and server fields left out), so that a
+    /// change of status alone does not call for a new comparison.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub live_digest: String,
 }
 
 /// Phase of an operation.

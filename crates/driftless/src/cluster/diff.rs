@@ -69,11 +69,7 @@ impl ResourceManager {
             return Verdict::Deferred;
         }
         let current = live.get(&object.object);
-        if state.is_current(
-            &object.object,
-            &object.hash,
-            live.resource_version(&object.object),
-        ) {
+        if state.is_current(&object.object, &object.hash, live.get(&object.object)) {
             return Verdict::Unchanged;
         }
         match self.apply(&object.object, &object.manifest, true).await {

@@ -25,4 +25,4 @@ pub use keys::{key, Key, KindKey};
 pub use live::Live;
 pub use manager::{ApiStats, Deleted, ResourceManager};
 pub use prune::PruneScope;
-pub use state::AppliedState;
+pub use state::{live_digest, AppliedState, Recorded};

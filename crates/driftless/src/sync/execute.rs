@@ -140,12 +140,7 @@ impl Sync<'_> {
             let desired = &self.desired[index];
             match stored {
                 Some(stored) => {
-                    if let Some(rv) = stored
-                        .pointer("/metadata/resourceVersion")
-                        .and_then(|v| v.as_str())
-                    {
-                        state.record(&desired.object, &desired.hash, rv);
-                    }
+                    state.record(&desired.object, &desired.hash, &stored);
                     self.live.set(&desired.object, Some(stored));
                     self.verdicts[index] = Verdict::Applied;
                     applied.push(index);

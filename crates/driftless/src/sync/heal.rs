@@ -153,7 +153,7 @@ fn is_drift(change: &Change, state: &AppliedState) -> bool {
     match (state.get(&change.object), &change.resource_version) {
         (None, _) => false,
         (Some(_), None) => true,
-        (Some((_, recorded)), Some(live)) => recorded != live,
+        (Some(recorded), Some(live)) => &recorded.resource_version != live,
     }
 }
 
@@ -335,7 +335,9 @@ mod tests {
             ..ObjectRef::default()
         };
         let mut state = AppliedState::default();
-        state.record(&object, "h", "7");
+        let live = serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap",
+            "metadata": {"name": "c", "namespace": "n", "resourceVersion": "7"}});
+        state.record(&object, "h", &live);
         let change = |rv: Option<&str>| Change {
             object: object.clone(),
             resource_version: rv.map(str::to_owned),

@@ -118,7 +118,7 @@ impl Engine {
             || candidates.iter().any(|c| sync.live.get(c).is_some());
         if request.dry_run {
             sync.report_would_change(&candidates, prune_enabled);
-            sync.finish(state, outcome, &candidates);
+            sync.finish(outcome, &candidates);
             return Ok(());
         }
         if needs_sync {
@@ -126,12 +126,12 @@ impl Engine {
             sync.execute(state, request.wait).await;
             if !sync.changes.has_failures() {
                 let kept = sync.prune(candidates.clone(), prune_enabled).await;
-                sync.finish(state, outcome, &kept);
+                sync.finish(outcome, &kept);
                 return Ok(());
             }
             sync.run_sync_fail_hooks().await;
         }
-        sync.finish(state, outcome, &candidates);
+        sync.finish(outcome, &candidates);
         Ok(())
     }
 
@@ -335,8 +335,8 @@ impl Sync<'_> {
     fn record_unchanged(&self, state: &mut AppliedState) {
         for (desired, verdict) in self.desired.iter().zip(&self.verdicts) {
             if matches!(verdict, Verdict::Unchanged) {
-                if let Some(rv) = self.live.resource_version(&desired.object) {
-                    state.record(&desired.object, &desired.hash, rv);
+                if let Some(live) = self.live.get(&desired.object) {
+                    state.record(&desired.object, &desired.hash, live);
                 }
             }
         }
@@ -409,12 +409,7 @@ impl Sync<'_> {
     }
 
     /// Fills the outcome: unchanged entries, per-object sync and health, inventory, app status.
-    fn finish(
-        &mut self,
-        state: &mut AppliedState,
-        outcome: &mut SyncOutcome,
-        leftovers: &[ObjectRef],
-    ) {
+    fn finish(&mut self, outcome: &mut SyncOutcome, leftovers: &[ObjectRef]) {
         let mut reported: HashSet<ObjectRef> = self
             .changes
             .entries
@@ -428,12 +423,6 @@ impl Sync<'_> {
             let live = self.live.get(&desired.object);
             let verdict = &self.verdicts[index];
             if matches!(verdict, Verdict::Unchanged) {
-                if let Some(rv) = live
-                    .and_then(|l| l.pointer("/metadata/resourceVersion"))
-                    .and_then(|v| v.as_str())
-                {
-                    state.record(&desired.object, &desired.hash, rv);
-                }
                 if reported.insert(desired.object.clone()) {
                     self.changes
                         .push(desired.object.clone(), Action::Unchanged, "");

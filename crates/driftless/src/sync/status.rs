@@ -51,13 +51,14 @@ pub fn status_after(
             .resources
             .iter()
             .map(|r| {
-                let (hash, rv) = state.get(&r.object).unwrap_or_default();
+                let recorded = state.get(&r.object).cloned().unwrap_or_default();
                 ResourceStatus {
                     object: r.object.clone(),
                     status: r.sync,
                     health: Some(r.health.clone()),
-                    applied_hash: hash.to_owned(),
-                    resource_version: rv.to_owned(),
+                    applied_hash: recorded.hash,
+                    resource_version: recorded.resource_version,
+                    live_digest: recorded.live_digest,
                 }
             })
             .collect();
