@@ -422,11 +422,9 @@ impl Sync<'_> {
             let desired = &self.desired[index];
             let live = self.live.get(&desired.object);
             let verdict = &self.verdicts[index];
-            if matches!(verdict, Verdict::Unchanged) {
-                if reported.insert(desired.object.clone()) {
-                    self.changes
-                        .push(desired.object.clone(), Action::Unchanged, "");
-                }
+            if matches!(verdict, Verdict::Unchanged) && reported.insert(desired.object.clone()) {
+                self.changes
+                    .push(desired.object.clone(), Action::Unchanged, "");
             }
             let sync = if matches!(verdict, Verdict::Unchanged | Verdict::Applied) {
                 SyncStatusCode::Synced
