@@ -1601,3 +1601,53 @@ fn a_changed_immutable_field_fails_the_dry_run_unless_replace_is_set() {
     let selector = &cluster.find("deployment", "shop", "web").unwrap()["spec"]["selector"];
     assert_eq!(selector["matchLabels"]["app"], "web-v2");
 }
+
+#[test]
+fn a_hook_with_generate_name_runs_under_a_new_name_on_every_sync() {
+    let repo = Repo::new();
+    let hook = job(
+        "migrate",
+        &[("driftless.dev/hook", "PostSync")],
+        "echo migrate",
+    )
+    .replace("  name: migrate\n", "  generateName: migrate-\n");
+    repo.write("app/hooks.yaml", &hook).write(
+        "app/settings.yaml",
+        &config_map("settings", &[("mode", "fast")]),
+    );
+    repo.commit("hooks");
+    let cluster = Cluster::start();
+    let app = App::new(&repo.url());
+    let jobs = |cluster: &Cluster| -> Vec<String> {
+        let list = cluster.get(&["jobs", "-n", "shop"]);
+        let mut names: Vec<String> = list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|j| j["metadata"]["name"].as_str().unwrap().to_owned())
+            .collect();
+        names.sort();
+        names
+    };
+
+    let first = cluster.sync(&app, &[]);
+    first.expect_code(0);
+    let after_first = jobs(&cluster);
+    assert_eq!(after_first.len(), 1, "{after_first:?}");
+    assert!(after_first[0].starts_with("migrate-") && after_first[0].len() == "migrate-".len() + 5);
+    assert!(
+        first
+            .briefs()
+            .contains(&format!("created Job.batch shop/{}", after_first[0])),
+        "{}",
+        first.stdout
+    );
+
+    cluster.sync(&app, &[]).expect_code(0);
+    let after_second = jobs(&cluster);
+    assert_eq!(
+        after_second.len(),
+        2,
+        "a second run, under another name: {after_second:?}"
+    );
+}

@@ -25,10 +25,13 @@ pub async fn prepare(
     app_name: &str,
     destination_namespace: &str,
     app_options: &SyncOptions,
+    run_suffix: &str,
 ) -> Result<Vec<Desired>, SyncError> {
     let defined = kinds_defined_by_crds(manifests);
     let mut desired = Vec::with_capacity(manifests.len());
     for manifest in manifests {
+        let named = name_generated_hook(manifest, run_suffix)?;
+        let manifest = named.as_ref().unwrap_or(manifest);
         let mut object = manifest.object_ref().map_err(|e| SyncError::Manifest {
             origin: manifest.origin.clone(),
             message: e.to_string(),
@@ -69,6 +72,32 @@ pub async fn prepare(
         });
     }
     Ok(desired)
+}
+
+/// A hook that has a `generateName` and no name gets `<generateName><run_suffix>`, so each
+/// sync runs a new one (as Kubernetes would name it; server-side apply needs the name up
+/// front). `None` when the manifest needs no name.
+fn name_generated_hook(
+    manifest: &Manifest,
+    run_suffix: &str,
+) -> Result<Option<Manifest>, SyncError> {
+    let (None, Some(prefix)) = (manifest.name(), manifest.generate_name()) else {
+        return Ok(None);
+    };
+    if plan::hook_of(&manifest.object)?.is_none() {
+        return Ok(None);
+    }
+    let name = format!("{prefix}{run_suffix}");
+    let mut named = manifest.clone();
+    if let Some(metadata) = named
+        .object
+        .get_mut("metadata")
+        .and_then(Value::as_object_mut)
+    {
+        metadata.remove("generateName");
+        metadata.insert("name".to_owned(), Value::String(name));
+    }
+    Ok(Some(named))
 }
 
 /// (group, kind) -> namespaced, for every CustomResourceDefinition among the manifests.

@@ -154,6 +154,7 @@ impl Engine {
             &app_name,
             &app.spec.destination.namespace,
             &options,
+            &run_suffix(&rendered.revision),
         )
         .await?;
         let plan = plan::plan(&rendered.manifests)?;
@@ -467,6 +468,16 @@ impl Sync<'_> {
         outcome.inventory = inventory;
         outcome.changes = std::mem::take(&mut self.changes);
     }
+}
+
+/// Five hex digits that differ between syncs, for the names of `generateName` hooks.
+fn run_suffix(revision: &str) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    let hash = driftless_core::tracking::fnv1a(format!("{revision}{now}").as_bytes());
+    format!("{:05x}", hash & 0xf_ffff)
 }
 
 /// The reference of Namespace `name`.
