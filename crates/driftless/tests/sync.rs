@@ -1344,6 +1344,25 @@ fn diff_exit_code_is_1_when_the_cluster_holds_an_object_git_no_longer_declares()
         diff.stdout
     );
     diff.expect_code(1);
+    assert!(
+        !diff.stdout.contains("--- live /ConfigMap shop/old"),
+        "no removal diff while pruning is off: {}",
+        diff.stdout
+    );
+
+    let pruning = cluster.diff(&app.clone().automated(true), &["--exit-code"]);
+    pruning.expect_code(1);
+    assert!(
+        pruning
+            .stdout
+            .contains("--- live /ConfigMap shop/old\n+++ desired /ConfigMap shop/old\n")
+            && pruning.stdout.contains("\n-data:\n-  a: \"1\"\n"),
+        "the object to prune shows as removed: {}",
+        pruning.stdout
+    );
+    assert!(pruning
+        .briefs()
+        .contains(&"pruned ConfigMap shop/old".to_owned()));
 }
 
 #[test]

@@ -121,6 +121,14 @@ pub fn compare(
     }
     Ok(ObjectDiff {
         differs: true,
-        text: text::unified_diff(object, live.as_ref(), &desired),
+        text: text::unified_diff(object, live.as_ref(), Some(&desired)),
     })
+}
+
+/// The diff of deleting `live` (every line removed), normalised and with Secret values
+/// masked, for objects a sync would prune.
+pub fn removal(object: &ObjectRef, live: &Value) -> String {
+    let mut live = normalize(live);
+    SecretMasker::default().mask(&mut live);
+    text::unified_diff(object, Some(&live), None)
 }

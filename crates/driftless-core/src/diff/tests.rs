@@ -428,3 +428,20 @@ fn yaml_rendering_is_block_style_like_kubectl() {
         "spec:\n  containers:\n  - args:\n    - a\n    name: web\n  replicas: 1\n"
     );
 }
+
+#[test]
+fn removal_shows_every_line_removed_and_masks_secret_values() {
+    let live = load(SECRET_LIVE);
+    let text = removal(&object_ref(&live), &live);
+    let body: Vec<_> = text.lines().skip(3).collect();
+    assert!(!body.is_empty());
+    assert!(body.iter().all(|line| line.starts_with('-')), "{text}");
+    assert!(text.contains("-kind: Secret\n"), "{text}");
+    for value in live["data"].as_object().unwrap().values() {
+        assert!(!text.contains(value.as_str().unwrap()), "{text}");
+    }
+    assert!(
+        !text.contains("resourceVersion"),
+        "server fields are left out: {text}"
+    );
+}

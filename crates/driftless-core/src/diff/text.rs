@@ -13,15 +13,19 @@ const RESERVED_WORDS: [&str; 10] = [
     "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~",
 ];
 
-/// A unified diff from `live` (nothing when absent) to `desired`, headed
+/// A unified diff from `live` to `desired` (either is nothing when absent), headed
 /// `--- live <group>/<Kind> <namespace>/<name>` and `+++ desired ...`.
-pub(crate) fn unified_diff(object: &ObjectRef, live: Option<&Value>, desired: &Value) -> String {
+pub(crate) fn unified_diff(
+    object: &ObjectRef,
+    live: Option<&Value>,
+    desired: Option<&Value>,
+) -> String {
     let name = format!(
         "{}/{} {}/{}",
         object.group, object.kind, object.namespace, object.name
     );
     let old = live.map(render_yaml).unwrap_or_default();
-    let new = render_yaml(desired);
+    let new = desired.map(render_yaml).unwrap_or_default();
     TextDiff::from_lines(&old, &new)
         .unified_diff()
         .context_radius(CONTEXT_LINES)

@@ -70,19 +70,28 @@ impl AppliedState {
             || (!recorded.live_digest.is_empty() && live_digest(live) == recorded.live_digest)
     }
 
-    /// Records that `object` matches manifest `hash` as `live` shows it now.
+    /// Records that `object` matches manifest `hash` as `live` shows it now (nothing to do, and
+    /// no digest computed, when that is what is recorded already).
     pub fn record(&mut self, object: &ObjectRef, hash: &str, live: &Value) {
         let resource_version = live
             .pointer("/metadata/resourceVersion")
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
+        let key = key(object);
+        if self
+            .entries
+            .get(&key)
+            .is_some_and(|r| r.hash == hash && r.resource_version == resource_version)
+        {
+            return;
+        }
         let recorded = Recorded {
             hash: hash.to_owned(),
             resource_version,
             live_digest: live_digest(live),
         };
-        self.entries.insert(key(object), recorded);
+        self.entries.insert(key, recorded);
     }
 
     /// What was recorded about `object`.

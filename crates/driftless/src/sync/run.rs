@@ -118,6 +118,9 @@ impl Engine {
             || candidates.iter().any(|c| sync.live.get(c).is_some());
         if request.dry_run {
             sync.report_would_change(&candidates, prune_enabled);
+            if prune_enabled {
+                outcome.diffs.extend(sync.removals(&candidates));
+            }
             sync.finish(outcome, &candidates);
             return Ok(());
         }
@@ -374,6 +377,20 @@ impl Sync<'_> {
             .map(|i| self.desired[i].object.clone())
             .collect();
         (plan::prune_set(inventory, &wanted), failed)
+    }
+
+    /// The diffs of deleting the candidates that still exist.
+    fn removals(&self, candidates: &[ObjectRef]) -> Vec<ObjectDiff> {
+        candidates
+            .iter()
+            .filter_map(|object| {
+                let live = self.live.get(object)?;
+                Some(ObjectDiff {
+                    object: object.clone(),
+                    text: diff::removal(object, live),
+                })
+            })
+            .collect()
     }
 
     /// Fills the ChangeSet with what a sync would do, writing nothing.
