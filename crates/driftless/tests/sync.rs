@@ -1316,7 +1316,7 @@ fn diff_exit_code_is_0_in_sync_1_when_different_and_2_on_errors() {
     assert!(
         error
             .summary()
-            .starts_with("diff failed at : fetching git://127.0.0.1:"),
+            .starts_with("diff failed: fetching git://127.0.0.1:"),
         "{}",
         error.stdout
     );

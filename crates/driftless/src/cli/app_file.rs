@@ -99,8 +99,14 @@ pub async fn load(args: &AppFileArgs) -> anyhow::Result<Loaded> {
 pub fn read_application(path: &Path) -> anyhow::Result<Application> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    let app: Application = serde_saphyr::from_str(&text)
-        .with_context(|| format!("{}: not a valid Application", path.display()))?;
+    let app: Application = serde_saphyr::from_str(&text).map_err(|e| {
+        let first_line = e.to_string().lines().next().unwrap_or_default().to_owned();
+        anyhow::anyhow!(
+            "{}: not a valid Application: {}",
+            path.display(),
+            first_line.trim_start_matches("error: ")
+        )
+    })?;
     if app.kind != driftless_core::application::KIND {
         anyhow::bail!(
             "{}: kind is {:?}, expected Application",

@@ -26,7 +26,8 @@ enum Command {
     Cluster(cluster::ClusterArgs),
     /// Print the manifests a repository path renders to (plain YAML, Kustomize, Jsonnet, Helm).
     Render(Box<render::RenderArgs>),
-    /// Sync one Application file into the cluster of the kubeconfig, once, without a controller.
+    /// Sync one Application file into the cluster of the kubeconfig without a controller: once,
+    /// or kept in sync with --watch.
     Sync(Box<sync::SyncArgs>),
     /// Show what `driftless sync` would change (exit code 1 with --exit-code when anything differs).
     Diff(Box<sync::DiffArgs>),

@@ -37,7 +37,11 @@ pub fn render_outcome(outcome: &SyncOutcome, format: Format, verb: &str) -> anyh
         ),
         Format::Yaml => serde_saphyr::to_string(&outcome_value(outcome))?,
         Format::Table => {
-            let mut text = change_table(&outcome.changes.entries);
+            let mut text = if outcome.changes.entries.is_empty() {
+                String::new()
+            } else {
+                change_table(&outcome.changes.entries)
+            };
             text.push_str(&summary_line(outcome, verb));
             text
         }
@@ -88,6 +92,7 @@ pub fn change_table(entries: &[ChangeEntry]) -> String {
 fn summary_line(outcome: &SyncOutcome, verb: &str) -> String {
     let revision: String = outcome.revision.chars().take(12).collect();
     match &outcome.error {
+        Some(error) if revision.is_empty() => format!("{verb} failed: {error}\n"),
         Some(error) => format!("{verb} failed at {revision}: {error}\n"),
         None => format!(
             "{verb} {revision}: {}; sync {:?}, health {:?}\n",
