@@ -28,6 +28,21 @@ fn mode(cluster: &Cluster) -> Option<String> {
         .and_then(|c| c["data"]["mode"].as_str().map(str::to_owned))
 }
 
+/// Sets the ConfigMap's mode to `slow` by hand, as a user with kubectl would.
+fn drift_mode(cluster: &Cluster) {
+    cluster.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "shop",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"mode":"slow"}}"#,
+    ]);
+}
+
 fn replicas(cluster: &Cluster) -> Option<i64> {
     cluster
         .find("deployment", "shop", "web")
@@ -43,17 +58,7 @@ fn drift_made_with_kubectl_patch_scale_and_delete_is_put_back() {
         mode(&cluster).as_deref() == Some("fast")
     });
 
-    cluster.kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        "shop",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"mode":"slow"}}"#,
-    ]);
+    drift_mode(&cluster);
     eventually("the patched value is back", || {
         mode(&cluster).as_deref() == Some("fast")
     });
@@ -86,17 +91,7 @@ fn without_self_heal_drift_stays_and_the_status_says_out_of_sync() {
         cluster.application_status()["sync"]["status"] == "Synced"
     });
 
-    cluster.kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        "shop",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"mode":"slow"}}"#,
-    ]);
+    drift_mode(&cluster);
     eventually("the status says OutOfSync", || {
         cluster.application_status()["sync"]["status"] == "OutOfSync"
     });
@@ -136,17 +131,7 @@ fn once_healed_our_own_writes_do_not_start_a_loop() {
             .find("deployment", "shop", "web")
             .is_some_and(|d| d["status"]["availableReplicas"] == 2)
     });
-    cluster.kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        "shop",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"mode":"slow"}}"#,
-    ]);
+    drift_mode(&cluster);
     eventually("the patched value is back", || {
         mode(&cluster).as_deref() == Some("fast")
     });
