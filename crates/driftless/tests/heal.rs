@@ -155,3 +155,43 @@ fn sigterm_stops_the_watch_mode_cleanly() {
     });
     assert_eq!(watching.terminate(), Some(0));
 }
+
+/// A StatefulSet `db` running `image`; with a `:fail` image the simulator never lets it settle.
+fn stateful_set(image: &str) -> String {
+    format!(
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata:\n  name: db\nspec:\n  serviceName: db\n  \
+         selector:\n    matchLabels:\n      app: db\n  template:\n    metadata:\n      labels:\n        \
+         app: db\n    spec:\n      containers:\n      - name: main\n        image: {image}\n"
+    )
+}
+
+#[test]
+fn a_newer_commit_replaces_a_sync_stuck_waiting_for_health() {
+    let repo = Repo::new();
+    let wave_one =
+        config_map_annotated("after", &[("driftless.dev/sync-wave", "1")], &[("a", "1")]);
+    repo.write("app/db.yaml", &stateful_set("postgres:fail"))
+        .write("app/after.yaml", &wave_one);
+    repo.commit("a StatefulSet that never becomes ready");
+    let cluster = Cluster::start();
+    let _watching = cluster.watch(&App::new(&repo.url()).automated(true).interval("1s"));
+    eventually("the StatefulSet of the first commit exists", || {
+        cluster.find("statefulset", "shop", "db").is_some()
+    });
+    assert!(
+        cluster.find("configmap", "shop", "after").is_none(),
+        "wave 1 waits for the StatefulSet"
+    );
+
+    repo.write("app/db.yaml", &stateful_set("postgres:16"));
+    repo.commit("fix the image");
+    eventually(
+        "the fixed commit is applied although the first sync still waits (its timeout is 300 s)",
+        || cluster.find("configmap", "shop", "after").is_some(),
+    );
+    let db = cluster.find("statefulset", "shop", "db").unwrap();
+    assert_eq!(
+        db["spec"]["template"]["spec"]["containers"][0]["image"],
+        "postgres:16"
+    );
+}

@@ -26,6 +26,8 @@ use crate::cluster::{KindKey, LiveCache};
 
 /// How long to wait after a change for more changes before syncing, so a burst is one sync.
 const DEBOUNCE: Duration = Duration::from_millis(10);
+/// While a sync runs, the target revision is checked at most this far apart for a newer commit.
+const NEWER_COMMIT_CHECK: Duration = Duration::from_secs(10);
 /// The source is polled this often when the Application does not say (`spec.interval`).
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(180);
 
@@ -67,7 +69,9 @@ pub fn interval_of(app: &Application) -> Result<Duration, String> {
 /// Syncs `app` now and then keeps it in sync until `shutdown` completes: on every change to a
 /// managed object that our own writes do not explain, a sync of the last revision (with
 /// `selfHeal`; without it a comparison only, so the status shows OutOfSync), and every
-/// `interval` a sync of the target revision. Each result goes to `reporter`.
+/// `interval` a sync of the target revision. A sync still running (waiting for a wave's
+/// health, say) when a newer commit arrives is abandoned for it, and `shutdown` stops it too.
+/// Each result goes to `reporter`.
 pub async fn keep_in_sync(
     engine: Arc<Engine>,
     mut app: Application,
@@ -98,9 +102,28 @@ pub async fn keep_in_sync(
         }
         let mut request = request_for(&app, poll, revision.as_deref());
         request.live_cache = Some(cache.clone());
+        if poll {
+            if let Ok(commit) = engine.target_commit(&app).await {
+                request.revision = Some(commit);
+            }
+        }
+        let pinned = request.revision.clone();
         let started = now_rfc3339();
         let clock = Instant::now();
-        let outcome = engine.sync(&app, &mut state, &request).await;
+        let outcome = tokio::select! {
+            outcome = engine.sync(&app, &mut state, &request) => outcome,
+            () = &mut shutdown => break,
+            newer = newer_commit(&engine, &app, pinned.as_deref(), interval.min(NEWER_COMMIT_CHECK)) => {
+                tracing::info!(
+                    app = %app.key(),
+                    abandoned = pinned.as_deref().unwrap_or_default(),
+                    newer = %newer,
+                    "a newer revision arrived; the sync in progress is abandoned"
+                );
+                next_poll = Instant::now();
+                continue;
+            }
+        };
         tracing::info!(
             app = %app.key(),
             revision = %outcome.revision,
@@ -124,6 +147,28 @@ pub async fn keep_in_sync(
         }
     }
     watches.stop();
+}
+
+/// Completes with the target revision's commit once it is no longer `pinned`, checking every
+/// `every`; never completes when nothing is pinned. A sync waiting for health is abandoned for
+/// a newer revision instead of holding it back (kustomize-controller#701).
+async fn newer_commit(
+    engine: &Engine,
+    app: &Application,
+    pinned: Option<&str>,
+    every: Duration,
+) -> String {
+    let Some(pinned) = pinned else {
+        return std::future::pending().await;
+    };
+    loop {
+        tokio::time::sleep(every).await;
+        if let Ok(commit) = engine.target_commit(app).await {
+            if commit != pinned {
+                return commit;
+            }
+        }
+    }
 }
 
 /// A poll syncs the target revision; a drift repair re-syncs the last revision (no listing of

@@ -11,7 +11,7 @@ use driftless_core::tracking;
 use driftless_core::{Action, ChangeEntry, ChangeSet, ObjectRef};
 
 use super::desired::prepare;
-use super::source::{fetch_and_render, render_local, Rendered};
+use super::source::{fetch_and_render, render_local, resolve_commit, target_revision, Rendered};
 use super::{Engine, ObjectDiff, ResourceOutcome, SyncError, SyncOutcome, SyncRequest};
 use crate::cluster::{hash_of, AppliedState, Desired, Live, LiveCache, Verdict};
 
@@ -54,6 +54,19 @@ impl Engine {
         outcome
     }
 
+    /// The commit `app`'s target revision resolves to now (a listing of the remote's refs).
+    pub async fn target_commit(&self, app: &Application) -> Result<String, SyncError> {
+        let source = &app.spec.source;
+        resolve_commit(
+            &self.git,
+            self.manager.client(),
+            app,
+            source,
+            target_revision(source),
+        )
+        .await
+    }
+
     async fn try_sync(
         &self,
         app: &Application,
@@ -69,12 +82,7 @@ impl Engine {
                 let revision = request
                     .revision
                     .as_deref()
-                    .unwrap_or(&source.target_revision);
-                let revision = if revision.is_empty() {
-                    "HEAD"
-                } else {
-                    revision
-                };
+                    .unwrap_or_else(|| target_revision(source));
                 fetch_and_render(
                     &self.git,
                     &self.renderer,

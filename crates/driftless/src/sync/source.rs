@@ -34,12 +34,7 @@ pub async fn fetch_and_render(
     source: &SourceSpec,
     revision: &str,
 ) -> Result<Rendered, SyncError> {
-    let credentials = credentials(client, app, source).await?;
-    let repo = Repository::new(&source.repo_url, credentials).map_err(|e| SyncError::Source {
-        repo: source.repo_url.clone(),
-        revision: revision.to_owned(),
-        source: Box::new(e),
-    })?;
+    let repo = repository(client, app, source, revision).await?;
     let (commit, artifact) = git
         .fetch(&repo, revision)
         .await
@@ -60,6 +55,50 @@ pub async fn fetch_and_render(
     Ok(Rendered {
         revision: commit,
         manifests,
+    })
+}
+
+/// The commit `revision` of `source` resolves to now, by listing the remote's refs only.
+pub async fn resolve_commit(
+    git: &Source,
+    client: &Client,
+    app: &Application,
+    source: &SourceSpec,
+    revision: &str,
+) -> Result<String, SyncError> {
+    let repo = repository(client, app, source, revision).await?;
+    let commit = git
+        .resolve(&repo, revision)
+        .await
+        .map_err(|e| SyncError::Source {
+            repo: source.repo_url.clone(),
+            revision: revision.to_owned(),
+            source: Box::new(e),
+        })?;
+    Ok(commit.id.as_str().to_owned())
+}
+
+/// `source`'s target revision, `HEAD` when empty.
+pub fn target_revision(source: &SourceSpec) -> &str {
+    if source.target_revision.is_empty() {
+        "HEAD"
+    } else {
+        &source.target_revision
+    }
+}
+
+/// The repository of `source` with the credentials of its secretRef.
+async fn repository(
+    client: &Client,
+    app: &Application,
+    source: &SourceSpec,
+    revision: &str,
+) -> Result<Repository, SyncError> {
+    let credentials = credentials(client, app, source).await?;
+    Repository::new(&source.repo_url, credentials).map_err(|e| SyncError::Source {
+        repo: source.repo_url.clone(),
+        revision: revision.to_owned(),
+        source: Box::new(e),
     })
 }
 
