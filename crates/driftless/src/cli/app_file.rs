@@ -19,7 +19,7 @@ use kube::{Api, Client, Config};
 #[derive(Debug, Clone, Args)]
 pub struct AppFileArgs {
     /// The Application manifest (YAML or JSON).
-    #[arg(short = 'f', long = "file")]
+    #[arg(short = 'f', long = "file", env = "DRIFTLESS_APP_FILE")]
     pub file: PathBuf,
     /// kubeconfig of the destination cluster (default: $KUBECONFIG, then ~/.kube/config).
     #[arg(long, env = "DRIFTLESS_KUBECONFIG")]
@@ -28,7 +28,7 @@ pub struct AppFileArgs {
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
     /// Longest wait for a wave, a CRD or a hook to become healthy, in seconds.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, env = "DRIFTLESS_TIMEOUT", default_value_t = 300)]
     pub timeout: u64,
 }
 

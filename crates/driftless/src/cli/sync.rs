@@ -46,7 +46,7 @@ pub struct SyncArgs {
     #[arg(long, conflicts_with = "rollback")]
     pub watch: bool,
     /// Output format.
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    #[arg(short = 'o', long, env = "DRIFTLESS_OUTPUT", value_enum, default_value_t = Format::Table)]
     pub output: Format,
 }
 
@@ -65,7 +65,7 @@ pub struct DiffArgs {
     #[arg(long)]
     pub exit_code: bool,
     /// Output format (the table is preceded by the diffs).
-    #[arg(short = 'o', long, value_enum, default_value_t = Format::Table)]
+    #[arg(short = 'o', long, env = "DRIFTLESS_OUTPUT", value_enum, default_value_t = Format::Table)]
     pub output: Format,
 }
 
