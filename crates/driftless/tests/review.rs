@@ -57,6 +57,58 @@ fn a_namespace_declared_in_git_does_not_let_a_broken_commit_apply_its_first_wave
     );
 }
 
+const WIDGET_CRD: &str = "apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.example.com
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, singular: widget, kind: Widget, listKind: WidgetList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec:
+            type: object
+            properties:
+              size: {type: integer}
+";
+
+#[test]
+#[ignore = "bug: a custom resource of a CRD in the same commit is dry-run only in its own wave, after earlier waves were applied"]
+fn an_invalid_custom_resource_in_a_later_wave_does_not_let_the_first_wave_apply() {
+    let repo = Repo::new();
+    repo.write("app/crd.yaml", WIDGET_CRD)
+        .write("app/first.yaml", &config_map("first", &[("a", "1")]))
+        .write(
+            "app/gear.yaml",
+            "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: gear\n  annotations:\n    \
+             driftless.dev/sync-wave: \"1\"\nspec:\n  size: big\n",
+        );
+    repo.commit("an invalid widget in wave 1");
+    let cluster = Cluster::start();
+    cluster.kubectl_ok(&["create", "namespace", "shop"]);
+
+    let run = cluster.sync(&App::new(&repo.url()), &["--timeout", "5"]);
+    run.expect_code(1);
+    assert!(
+        run.briefs()
+            .contains(&"failed Widget.example.com shop/gear".to_owned()),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        cluster.find("configmap", "shop", "first").is_none(),
+        "the wave-0 ConfigMap was applied although a wave-1 object fails its dry-run:\n{}",
+        run.stdout
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Status
 
