@@ -320,3 +320,39 @@ fn removing_an_ignore_differences_rule_makes_the_ignored_drift_count_again() {
         run.stdout
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// spec.suspend
+
+#[test]
+#[ignore = "bug: spec.suspend is never read: the watch mode reconciles (and would prune) a suspended Application"]
+fn the_watch_mode_leaves_a_suspended_application_alone() {
+    let repo = Repo::new();
+    repo.write(
+        "app/settings.yaml",
+        &config_map("settings", &[("mode", "fast")]),
+    );
+    repo.commit("first");
+    let cluster = Cluster::start();
+    let app = App::new(&repo.url()).automated(true).interval("1s");
+    let file = cluster.scratch("suspended.yaml");
+    std::fs::write(&file, format!("{}  suspend: true\n", app.yaml())).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftless"))
+        .args(["sync", "-f", file.to_str().unwrap(), "--watch"])
+        .env("KUBECONFIG", cluster.scratch("kubeconfig"))
+        .env("DRIFTLESS_CACHE_DIR", cluster.scratch("repository-cache"))
+        .env_remove("DRIFTLESS_KUBECONFIG")
+        .env_remove("RUST_LOG")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let created = cluster.find("configmap", "shop", "settings").is_some();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(
+        !created,
+        "a suspended Application was synced by the watch mode"
+    );
+}
