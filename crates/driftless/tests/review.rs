@@ -356,3 +356,26 @@ fn the_watch_mode_leaves_a_suspended_application_alone() {
         "a suspended Application was synced by the watch mode"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Odd input
+
+#[test]
+#[ignore = "bug: a very large --timeout panics (Instant overflow) instead of waiting or being refused"]
+fn a_huge_timeout_is_refused_or_honoured_not_a_panic() {
+    let repo = Repo::new();
+    repo.write("app/web.yaml", &deployment("web", NGINX, "1"));
+    repo.commit("first");
+    let cluster = Cluster::start();
+
+    let run = cluster.sync(
+        &App::new(&repo.url()),
+        &["--timeout", &u64::MAX.to_string()],
+    );
+    assert!(
+        !run.stderr.contains("panicked"),
+        "exit code {}: {}",
+        run.code,
+        run.stderr
+    );
+}
