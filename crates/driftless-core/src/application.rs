@@ -133,6 +133,10 @@ pub struct Automated {
     /// Put back changes made to managed objects in the cluster.
     #[serde(default)]
     pub self_heal: bool,
+    /// Let an automated sync of a revision that declares no object prune every object of the
+    /// app (refused otherwise, as Argo CD refuses it).
+    #[serde(default)]
+    pub allow_empty: bool,
 }
 
 /// How a failed sync is retried.

@@ -113,7 +113,6 @@ fn an_invalid_custom_resource_in_a_later_wave_does_not_let_the_first_wave_apply(
 // Status
 
 #[test]
-#[ignore = "bug: diff --revision of another commit writes that commit's comparison into the Application's sync status"]
 fn a_diff_of_another_revision_does_not_change_the_applications_sync_status() {
     let repo = Repo::new();
     repo.write(
@@ -153,7 +152,6 @@ fn a_diff_of_another_revision_does_not_change_the_applications_sync_status() {
 // Pruning
 
 #[test]
-#[ignore = "bug: an automated sync of a commit that declares nothing prunes every object of the app (no allowEmpty guard)"]
 fn an_automated_sync_to_a_commit_that_declares_nothing_does_not_prune_everything() {
     let repo = Repo::new();
     repo.write(
@@ -187,7 +185,6 @@ fn an_automated_sync_to_a_commit_that_declares_nothing_does_not_prune_everything
 // Self-heal
 
 #[test]
-#[ignore = "bug: one failed poll of the source stops every watch, so drift is no longer healed"]
 fn self_heal_keeps_repairing_drift_while_the_source_is_unreachable() {
     let repo = Repo::new();
     repo.write(
@@ -243,7 +240,6 @@ fn self_heal_keeps_repairing_drift_while_the_source_is_unreachable() {
 // Status of an Application that is not synced automatically
 
 #[test]
-#[ignore = "bug: the watch mode records a failed sync operation for a comparison it ran on a manually synced app"]
 fn a_comparison_of_a_manual_app_records_no_failed_operation() {
     let repo = Repo::new();
     repo.write(
@@ -278,7 +274,6 @@ fn a_comparison_of_a_manual_app_records_no_failed_operation() {
 // Skipping the dry-run of objects unchanged since the last sync
 
 #[test]
-#[ignore = "bug: removing an ignoreDifferences rule is not noticed: the recorded state skips the dry-run and the object stays Synced"]
 fn removing_an_ignore_differences_rule_makes_the_ignored_drift_count_again() {
     let repo = Repo::new();
     repo.write("app/web.yaml", &deployment("web", NGINX, "1"));
@@ -325,7 +320,6 @@ fn removing_an_ignore_differences_rule_makes_the_ignored_drift_count_again() {
 // spec.suspend
 
 #[test]
-#[ignore = "bug: spec.suspend is never read: the watch mode reconciles (and would prune) a suspended Application"]
 fn the_watch_mode_leaves_a_suspended_application_alone() {
     let repo = Repo::new();
     repo.write(
@@ -361,7 +355,6 @@ fn the_watch_mode_leaves_a_suspended_application_alone() {
 // Odd input
 
 #[test]
-#[ignore = "bug: a very large --timeout panics (Instant overflow) instead of waiting or being refused"]
 fn a_huge_timeout_is_refused_or_honoured_not_a_panic() {
     let repo = Repo::new();
     repo.write("app/web.yaml", &deployment("web", NGINX, "1"));

@@ -27,8 +27,9 @@ pub struct AppFileArgs {
     /// Where fetched repositories are cached.
     #[arg(long, env = "DRIFTLESS_CACHE_DIR")]
     pub cache_dir: Option<PathBuf>,
-    /// Longest wait for a wave, a CRD or a hook to become healthy, in seconds.
-    #[arg(long, env = "DRIFTLESS_TIMEOUT", default_value_t = 300)]
+    /// Longest wait for a wave, a CRD or a hook to become healthy, in seconds (at most a week).
+    #[arg(long, env = "DRIFTLESS_TIMEOUT", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..=604_800))]
     pub timeout: u64,
 }
 

@@ -131,7 +131,11 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         .engine
         .sync(&loaded.app, &mut loaded.state, &request)
         .await;
-    if loaded.in_cluster && args.local.is_none() && outcome.error.is_none() {
+    if loaded.in_cluster
+        && args.local.is_none()
+        && args.revision.is_none()
+        && outcome.error.is_none()
+    {
         let times = Times {
             started: &started,
             finished: &now(),

@@ -26,3 +26,4 @@ pub use live::Live;
 pub use manager::{ApiStats, Deleted, ResourceManager};
 pub use prune::PruneScope;
 pub use state::{live_digest, AppliedState, Recorded};
+pub use wait::deadline_after;

@@ -9,6 +9,13 @@ use tokio::time::Instant;
 use super::live::Live;
 use super::ResourceManager;
 
+/// `timeout` from now, or far in the future when that does not fit in an `Instant`.
+pub fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .unwrap_or_else(|| now + Duration::from_secs(365 * 24 * 3600))
+}
+
 const FIRST_POLL: Duration = Duration::from_millis(50);
 const LONGEST_POLL: Duration = Duration::from_secs(1);
 
@@ -23,7 +30,7 @@ impl ResourceManager {
         timeout: Duration,
         live: &mut Live,
     ) -> ChangeSet {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut pending: Vec<&ObjectRef> = objects.to_vec();
         let mut failures = ChangeSet::default();
         let mut pause = FIRST_POLL;
@@ -88,7 +95,7 @@ impl ResourceManager {
 
     /// Waits until `object` no longer exists, at most `timeout`; false when it is still there.
     pub async fn wait_gone(&self, object: &ObjectRef, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
+        let deadline = deadline_after(timeout);
         let mut pause = FIRST_POLL;
         loop {
             if let Ok(None) = self.get(object).await {

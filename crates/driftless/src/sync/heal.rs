@@ -86,6 +86,11 @@ pub async fn keep_in_sync(
     let mut revision: Option<String> = None;
     let mut next_poll = Instant::now();
     tokio::pin!(shutdown);
+    if app.spec.suspend {
+        tracing::info!(app = %app.key(), "spec.suspend is set: nothing is synced until it is cleared");
+        shutdown.await;
+        return;
+    }
     loop {
         let mut poll = false;
         let mut drift = false;
@@ -140,7 +145,9 @@ pub async fn keep_in_sync(
             finished: &now_rfc3339(),
         };
         app.status = Some(status_after(&app, &outcome, &state, &times));
-        watches.follow(&engine, &app, &outcome, &cache, &changes_tx);
+        if !outcome.resources.is_empty() {
+            watches.follow(&engine, &app, &outcome, &cache, &changes_tx);
+        }
         reporter.report(&app, &outcome).await;
         if poll {
             next_poll = Instant::now() + interval;

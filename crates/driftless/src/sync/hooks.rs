@@ -63,7 +63,7 @@ async fn wait_finished(
     timeout: Duration,
     live: &mut Live,
 ) -> Result<String, String> {
-    let deadline = tokio::time::Instant::now() + timeout;
+    let deadline = crate::cluster::deadline_after(timeout);
     loop {
         let health = manager.read_health(&hook.object, live).await;
         match health.status {

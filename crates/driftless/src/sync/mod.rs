@@ -179,6 +179,8 @@ pub struct SyncOutcome {
     pub health: Health,
     /// True when objects were applied, pruned or hooks ran (an operation took place).
     pub operated: bool,
+    /// True when the request only compared (a diff), so no operation is recorded.
+    pub compared_only: bool,
 }
 
 impl SyncOutcome {

@@ -76,6 +76,7 @@ impl Engine {
     ) -> Result<(), SyncError> {
         let source = request.source.as_ref().unwrap_or(&app.spec.source);
         outcome.source = source.clone();
+        outcome.compared_only = request.dry_run;
         let rendered = match &request.local {
             Some(dir) => render_local(&self.renderer, app, source, dir).await?,
             None => {
@@ -101,6 +102,7 @@ impl Engine {
         sync.read_live(&inventory).await?;
         sync.defer_objects_in_new_namespaces().await?;
         sync.respect_ignored_differences()?;
+        sync.fold_ignore_rules_into_hashes();
         sync.compare(state).await;
         sync.record_unchanged(state);
         let (candidates, dry_run_failed) = sync.record_comparison(&inventory, outcome);
@@ -120,6 +122,16 @@ impl Engine {
                 .as_ref()
                 .is_some_and(|a| a.prune)
         });
+        if sync.would_empty_the_app(request, &candidates) {
+            outcome.error = Some(
+                "the revision declares no object and an automated sync would prune every object of the \
+                 app; refused (set syncPolicy.automated.allowEmpty to allow it, or sync explicitly)"
+                    .to_owned(),
+            );
+            outcome.terminal = true;
+            sync.finish(outcome, &candidates);
+            return Ok(());
+        }
         let needs_sync = request.force
             || sync.namespace_to_create().is_some()
             || sync.verdicts.iter().any(Verdict::needs_apply)
@@ -263,6 +275,19 @@ impl Sync<'_> {
         Ok(())
     }
 
+    /// Makes the ignoreDifferences rules that match an object part of its hash, so that adding
+    /// or removing a rule calls for a new comparison instead of trusting the recorded state.
+    fn fold_ignore_rules_into_hashes(&mut self) {
+        for desired in &mut self.desired {
+            let rules = diff::matching_rules(&self.app.spec.ignore_differences, &desired.object);
+            if !rules.is_empty() {
+                let combined =
+                    serde_json::json!({"manifest": &desired.manifest, "ignoreDifferences": rules});
+                desired.hash = hash_of(&combined);
+            }
+        }
+    }
+
     /// The destination namespace when `CreateNamespace=true` and it does not exist yet.
     fn namespace_to_create(&self) -> Option<String> {
         let wanted = self.options().ok()?.create_namespace;
@@ -385,6 +410,23 @@ impl Sync<'_> {
             .map(|i| self.desired[i].object.clone())
             .collect();
         (plan::prune_set(inventory, &wanted), failed)
+    }
+
+    /// True when this automated (not explicitly requested) sync declares nothing yet would prune
+    /// objects, without `allowEmpty`.
+    fn would_empty_the_app(&self, request: &SyncRequest, candidates: &[ObjectRef]) -> bool {
+        let allow_empty = self
+            .app
+            .spec
+            .sync_policy
+            .automated
+            .as_ref()
+            .is_some_and(|a| a.allow_empty);
+        !request.force
+            && !request.dry_run
+            && !allow_empty
+            && self.plan.resources().next().is_none()
+            && candidates.iter().any(|c| self.live.get(c).is_some())
     }
 
     /// The diffs of deleting the candidates that still exist.

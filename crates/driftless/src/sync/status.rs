@@ -66,7 +66,7 @@ pub fn status_after(
     } else {
         status.sync.status = SyncStatusCode::Unknown;
     }
-    if outcome.operated || outcome.error.is_some() {
+    if outcome.operated || (outcome.error.is_some() && !outcome.compared_only) {
         status.operation_state = Some(OperationState {
             phase: if outcome.succeeded() {
                 OperationPhase::Succeeded
@@ -117,10 +117,10 @@ fn conditions(outcome: &SyncOutcome, generation: Option<i64>, now: &str) -> Vec<
     let mut conditions = Vec::new();
     match &outcome.error {
         Some(error) => {
-            let reason = if outcome.terminal {
-                "SyncFailed"
-            } else {
-                "ReconciliationFailed"
+            let reason = match (outcome.compared_only, outcome.terminal) {
+                (true, _) => "ComparisonFailed",
+                (false, true) => "SyncFailed",
+                (false, false) => "ReconciliationFailed",
             };
             conditions.push(condition("Ready", false, reason, error));
             if outcome.terminal {
