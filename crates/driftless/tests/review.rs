@@ -1,5 +1,4 @@
-//! Regression tests of bugs found in review of the sync engine. Each is ignored, naming the
-//! bug, until the engine is fixed; run them with `--ignored` to see them fail.
+//! Regression tests of bugs found in a review of the sync engine, one per bug, all fixed.
 
 mod sync_support;
 
@@ -26,7 +25,6 @@ fn namespace(name: &str) -> String {
 // Dry-run everything first
 
 #[test]
-#[ignore = "bug: objects in a namespace declared by a Namespace manifest are applied before a later wave's invalid object is dry-run"]
 fn a_namespace_declared_in_git_does_not_let_a_broken_commit_apply_its_first_wave() {
     let repo = Repo::new();
     repo.write("app/namespace.yaml", &namespace("store"))
@@ -80,7 +78,6 @@ spec:
 ";
 
 #[test]
-#[ignore = "bug: a custom resource of a CRD in the same commit is dry-run only in its own wave, after earlier waves were applied"]
 fn an_invalid_custom_resource_in_a_later_wave_does_not_let_the_first_wave_apply() {
     let repo = Repo::new();
     repo.write("app/crd.yaml", WIDGET_CRD)

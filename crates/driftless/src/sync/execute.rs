@@ -5,13 +5,13 @@ use driftless_core::plan::{self, Phase, Stage};
 use driftless_core::{Action, ObjectRef};
 
 use super::hooks::run_hook;
-use super::run::{namespace_ref, Sync};
+use super::run::Sync;
 use crate::cluster::{AppliedState, Desired, PruneScope, Verdict};
 
 impl Sync<'_> {
     /// Runs the phases and waves in order, stopping at the first failure.
     pub(super) async fn execute(&mut self, state: &mut AppliedState, wait: bool) {
-        if !self.create_namespace().await || !self.compare_in_created_namespace(state).await {
+        if !self.create_namespace().await || !self.apply_definitions_first(state).await {
             return;
         }
         let steps = self.plan.steps.clone();
@@ -37,48 +37,52 @@ impl Sync<'_> {
         }
     }
 
-    /// Applies one wave stage by stage; after the definitions stage, waits for the CRDs and
-    /// Namespaces it applied and compares the custom resources whose kind is now served.
+    /// Applies one wave stage by stage (its definitions were applied before any wave), running
+    /// the wave's Sync hooks after each stage's objects.
     async fn apply_wave(&mut self, stages: &[Vec<usize>], state: &mut AppliedState) -> bool {
         for stage in stages {
             let (hooks, resources): (Vec<usize>, Vec<usize>) =
                 stage.iter().partition(|&&i| self.desired[i].hook.is_some());
-            if !self.compare_deferred(&resources, state).await {
-                return false;
-            }
-            let applied = self.apply_stage(&resources, state).await;
+            self.apply_stage(&resources, state).await;
             if self.changes.has_failures() || !self.run_hooks(hooks.into_iter()).await {
                 return false;
-            }
-            let is_definitions = resources.first().is_some_and(|&i| {
-                plan::stage_of(&self.desired[i].object.group, &self.desired[i].object.kind)
-                    == Stage::Definitions
-            });
-            if is_definitions && !applied.is_empty() {
-                self.forget_defined_groups(&applied);
-                if !self.wait_for(&applied).await {
-                    return false;
-                }
             }
         }
         true
     }
 
-    /// Dry-runs, before any wave runs, the objects that waited only for the destination
-    /// namespace `CreateNamespace=true` just created, so that one of them failing still
-    /// applies nothing.
-    async fn compare_in_created_namespace(&mut self, state: &AppliedState) -> bool {
-        let waiting: Vec<usize> = (0..self.desired.len())
-            .filter(|&i| {
-                self.desired[i].kind_served && matches!(self.verdicts[i], Verdict::Deferred)
-            })
-            .filter(|&i| {
-                self.live
-                    .get(&namespace_ref(&self.desired[i].object.namespace))
-                    .is_some()
-            })
+    /// Flux's staged apply, before any phase or wave: the CustomResourceDefinitions, Namespaces
+    /// and ClusterRoles of every wave that differ are applied and waited for, and then every
+    /// object that waited for them (custom resources, objects in new namespaces) is dry-run, so
+    /// one of them failing still applies nothing but those definitions.
+    async fn apply_definitions_first(&mut self, state: &mut AppliedState) -> bool {
+        let definitions: Vec<usize> = self
+            .plan
+            .steps
+            .iter()
+            .filter(|step| step.phase == Phase::Sync)
+            .flat_map(|step| step.stages.iter().flatten().copied())
+            .filter(|&i| self.desired[i].hook.is_none() && self.is_definition(i))
             .collect();
-        self.compare_deferred(&waiting, state).await
+        let applied = self.apply_stage(&definitions, state).await;
+        if self.changes.has_failures() {
+            return false;
+        }
+        if !applied.is_empty() {
+            self.forget_defined_groups(&applied);
+            if !self.wait_for(&applied).await {
+                return false;
+            }
+        }
+        let deferred: Vec<usize> = (0..self.desired.len())
+            .filter(|&i| matches!(self.verdicts[i], Verdict::Deferred))
+            .collect();
+        self.compare_deferred(&deferred, state).await
+    }
+
+    fn is_definition(&self, index: usize) -> bool {
+        let object = &self.desired[index].object;
+        plan::stage_of(&object.group, &object.kind) == Stage::Definitions
     }
 
     /// Dry-runs the objects of `indices` that were deferred until their CRD was established.

@@ -548,7 +548,7 @@ fn run_suffix(revision: &str) -> String {
 }
 
 /// The reference of Namespace `name`.
-pub(super) fn namespace_ref(name: &str) -> ObjectRef {
+fn namespace_ref(name: &str) -> ObjectRef {
     ObjectRef {
         version: "v1".to_owned(),
         kind: "Namespace".to_owned(),
