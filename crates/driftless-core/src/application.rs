@@ -380,12 +380,27 @@ pub struct HistoryEntry {
 }
 
 impl Application {
-    /// `namespace/name` of this Application (namespace empty when unset).
+    /// Its namespace, `default` when unset (as the API server would give it).
+    pub fn namespace(&self) -> &str {
+        self.metadata.namespace.as_deref().unwrap_or("default")
+    }
+
+    /// Its name, empty when unset.
+    pub fn name(&self) -> &str {
+        self.metadata.name.as_deref().unwrap_or_default()
+    }
+
+    /// `namespace/name` of this Application.
     pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace(), self.name())
+    }
+
+    /// The label selector of the objects it manages (`driftless.dev/app=<value>`).
+    pub fn selector(&self) -> String {
         format!(
-            "{}/{}",
-            self.metadata.namespace.as_deref().unwrap_or_default(),
-            self.metadata.name.as_deref().unwrap_or_default()
+            "{}={}",
+            crate::tracking::APP_LABEL,
+            crate::tracking::app_label_value(self.namespace(), self.name())
         )
     }
 

@@ -6,7 +6,7 @@ mod sync_support;
 
 use std::time::Duration;
 
-use sync_support::watch::eventually;
+use sync_support::watch::{drift_settings_mode, eventually, settings_mode};
 use sync_support::*;
 
 const NGINX: &str = "nginx:1.27";
@@ -22,27 +22,6 @@ fn shop_repo() -> Repo {
     repo
 }
 
-fn mode(cluster: &Cluster) -> Option<String> {
-    cluster
-        .find("configmap", "shop", "settings")
-        .and_then(|c| c["data"]["mode"].as_str().map(str::to_owned))
-}
-
-/// Sets the ConfigMap's mode to `slow` by hand, as a user with kubectl would.
-fn drift_mode(cluster: &Cluster) {
-    cluster.kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        "shop",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"mode":"slow"}}"#,
-    ]);
-}
-
 fn replicas(cluster: &Cluster) -> Option<i64> {
     cluster
         .find("deployment", "shop", "web")
@@ -55,12 +34,12 @@ fn drift_made_with_kubectl_patch_scale_and_delete_is_put_back() {
     let cluster = Cluster::start();
     let _watching = cluster.watch(&App::new(&repo.url()).self_heal());
     eventually("the first sync created the ConfigMap", || {
-        mode(&cluster).as_deref() == Some("fast")
+        settings_mode(&cluster).as_deref() == Some("fast")
     });
 
-    drift_mode(&cluster);
+    drift_settings_mode(&cluster);
     eventually("the patched value is back", || {
-        mode(&cluster).as_deref() == Some("fast")
+        settings_mode(&cluster).as_deref() == Some("fast")
     });
 
     eventually("the Deployment exists", || replicas(&cluster) == Some(2));
@@ -91,12 +70,12 @@ fn without_self_heal_drift_stays_and_the_status_says_out_of_sync() {
         cluster.application_status()["sync"]["status"] == "Synced"
     });
 
-    drift_mode(&cluster);
+    drift_settings_mode(&cluster);
     eventually("the status says OutOfSync", || {
         cluster.application_status()["sync"]["status"] == "OutOfSync"
     });
     assert_eq!(
-        mode(&cluster).as_deref(),
+        settings_mode(&cluster).as_deref(),
         Some("slow"),
         "without selfHeal nothing is repaired"
     );
@@ -108,7 +87,7 @@ fn a_new_commit_is_followed_at_the_interval() {
     let cluster = Cluster::start();
     let _watching = cluster.watch(&App::new(&repo.url()).automated(true).interval("1s"));
     eventually("the first sync created the ConfigMap", || {
-        mode(&cluster).as_deref() == Some("fast")
+        settings_mode(&cluster).as_deref() == Some("fast")
     });
 
     repo.write(
@@ -117,7 +96,7 @@ fn a_new_commit_is_followed_at_the_interval() {
     );
     repo.commit("second");
     eventually("the new commit is applied", || {
-        mode(&cluster).as_deref() == Some("careful")
+        settings_mode(&cluster).as_deref() == Some("careful")
     });
 }
 
@@ -131,9 +110,9 @@ fn once_healed_our_own_writes_do_not_start_a_loop() {
             .find("deployment", "shop", "web")
             .is_some_and(|d| d["status"]["availableReplicas"] == 2)
     });
-    drift_mode(&cluster);
+    drift_settings_mode(&cluster);
     eventually("the patched value is back", || {
-        mode(&cluster).as_deref() == Some("fast")
+        settings_mode(&cluster).as_deref() == Some("fast")
     });
 
     let settled = cluster.current_resource_version();
@@ -151,7 +130,7 @@ fn sigterm_stops_the_watch_mode_cleanly() {
     let cluster = Cluster::start();
     let watching = cluster.watch(&App::new(&repo.url()).self_heal());
     eventually("the first sync created the ConfigMap", || {
-        mode(&cluster).as_deref() == Some("fast")
+        settings_mode(&cluster).as_deref() == Some("fast")
     });
     assert_eq!(watching.terminate(), Some(0));
 }

@@ -192,11 +192,7 @@ fn self_heal_keeps_repairing_drift_while_the_source_is_unreachable() {
     let cluster = Cluster::start();
     let app = App::new(&repo.url()).self_heal().interval("1s");
     let _watching = cluster.watch(&app);
-    let mode = || {
-        cluster
-            .find("configmap", "shop", "settings")
-            .and_then(|c| c["data"]["mode"].as_str().map(str::to_owned))
-    };
+    let mode = || watch::settings_mode(&cluster);
     watch::eventually("the first sync created the ConfigMap", || {
         mode().as_deref() == Some("fast")
     });
@@ -205,17 +201,7 @@ fn self_heal_keeps_repairing_drift_while_the_source_is_unreachable() {
     let away = repo.path().with_file_name("away");
     std::fs::rename(repo.path(), &away).unwrap();
     std::thread::sleep(std::time::Duration::from_secs(3));
-    cluster.kubectl_ok(&[
-        "patch",
-        "configmap",
-        "settings",
-        "-n",
-        "shop",
-        "--type",
-        "merge",
-        "-p",
-        r#"{"data":{"mode":"slow"}}"#,
-    ]);
+    watch::drift_settings_mode(&cluster);
     let started = std::time::Instant::now();
     let mut healed = false;
     while started.elapsed() < watch::DEADLINE {
@@ -325,23 +311,14 @@ fn the_watch_mode_leaves_a_suspended_application_alone() {
     );
     repo.commit("first");
     let cluster = Cluster::start();
-    let app = App::new(&repo.url()).automated(true).interval("1s");
-    let file = cluster.scratch("suspended.yaml");
-    std::fs::write(&file, format!("{}  suspend: true\n", app.yaml())).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_driftless"))
-        .args(["sync", "-f", file.to_str().unwrap(), "--watch"])
-        .env("KUBECONFIG", cluster.scratch("kubeconfig"))
-        .env("DRIFTLESS_CACHE_DIR", cluster.scratch("repository-cache"))
-        .env_remove("DRIFTLESS_KUBECONFIG")
-        .env_remove("RUST_LOG")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
+    let app = App::new(&repo.url())
+        .automated(true)
+        .interval("1s")
+        .suspended();
+    let watching = cluster.watch(&app);
     std::thread::sleep(std::time::Duration::from_secs(3));
     let created = cluster.find("configmap", "shop", "settings").is_some();
-    let _ = child.kill();
-    let _ = child.wait();
+    drop(watching);
     assert!(
         !created,
         "a suspended Application was synced by the watch mode"

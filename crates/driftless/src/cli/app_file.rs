@@ -115,7 +115,7 @@ pub fn read_application(path: &Path) -> anyhow::Result<Application> {
             app.kind
         );
     }
-    if app.metadata.name.as_deref().unwrap_or_default().is_empty() {
+    if app.name().is_empty() {
         anyhow::bail!("{}: metadata.name is required", path.display());
     }
     if app.spec.source.repo_url.is_empty() {

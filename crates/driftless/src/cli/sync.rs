@@ -92,14 +92,7 @@ pub async fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
         .sync(&loaded.app, &mut loaded.state, &request)
         .await;
     if loaded.in_cluster {
-        let times = Times {
-            started: &started,
-            finished: &now(),
-        };
-        let status = status_after(&loaded.app, &outcome, &loaded.state, &times);
-        write_status(&loaded.client, &loaded.app, &status)
-            .await
-            .context("writing the Application's status")?;
+        record_status(&loaded, &outcome, &started).await?;
     }
     print!("{}", render_outcome(&outcome, args.output, "sync")?);
     Ok(if outcome.succeeded() {
@@ -107,6 +100,23 @@ pub async fn run_sync(args: SyncArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::FAILURE
     })
+}
+
+/// Writes the Application's status after `outcome` (a sync or comparison that started at
+/// `started`) to the cluster.
+async fn record_status(
+    loaded: &Loaded,
+    outcome: &SyncOutcome,
+    started: &str,
+) -> anyhow::Result<()> {
+    let times = Times {
+        started,
+        finished: &now(),
+    };
+    let status = status_after(&loaded.app, outcome, &loaded.state, &times);
+    write_status(&loaded.client, &loaded.app, &status)
+        .await
+        .context("writing the Application's status")
 }
 
 fn prune_flag(args: &SyncArgs) -> Option<bool> {
@@ -136,14 +146,7 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
         && args.revision.is_none()
         && outcome.error.is_none()
     {
-        let times = Times {
-            started: &started,
-            finished: &now(),
-        };
-        let status = status_after(&loaded.app, &outcome, &loaded.state, &times);
-        write_status(&loaded.client, &loaded.app, &status)
-            .await
-            .context("writing the Application's status")?;
+        record_status(&loaded, &outcome, &started).await?;
     }
     if args.output == Format::Table {
         for diff in &outcome.diffs {

@@ -241,20 +241,10 @@ impl Sync<'_> {
         candidates: Vec<ObjectRef>,
         enabled: bool,
     ) -> Vec<ObjectRef> {
-        let options = match self.options() {
-            Ok(options) => options,
-            Err(error) => {
-                for object in &candidates {
-                    self.changes
-                        .push(object.clone(), Action::Failed, error.to_string());
-                }
-                return candidates;
-            }
-        };
         let scope = PruneScope {
-            app_namespace: &self.app_namespace,
-            app_name: &self.app_name,
-            options: &options,
+            app_namespace: self.app.namespace(),
+            app_name: self.app.name(),
+            options: &self.options,
             enabled,
         };
         let (changes, kept) = self

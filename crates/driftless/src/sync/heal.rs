@@ -9,7 +9,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use driftless_core::application::Application;
-use driftless_core::tracking;
 use driftless_core::ObjectRef;
 use futures::StreamExt;
 use kube::api::DynamicObject;
@@ -254,14 +253,7 @@ impl Watches {
             }
             keep
         });
-        let selector = format!(
-            "{}={}",
-            tracking::APP_LABEL,
-            tracking::app_label_value(
-                app.metadata.namespace.as_deref().unwrap_or("default"),
-                app.metadata.name.as_deref().unwrap_or_default()
-            )
-        );
+        let selector = app.selector();
         for kind in kinds {
             if self.tasks.contains_key(&kind) {
                 continue;

@@ -19,8 +19,8 @@ use crate::cluster::{hash_of, AppliedState, Desired, Live, LiveCache, Verdict};
 pub(super) struct Sync<'a> {
     pub(super) engine: &'a Engine,
     pub(super) app: &'a Application,
-    pub(super) app_namespace: String,
-    pub(super) app_name: String,
+    /// The Application's sync options, parsed once.
+    pub(super) options: SyncOptions,
     pub(super) desired: Vec<Desired>,
     pub(super) plan: Plan,
     pub(super) verdicts: Vec<Verdict>,
@@ -163,18 +163,12 @@ impl Engine {
         app: &'a Application,
         rendered: &Rendered,
     ) -> Result<Sync<'a>, SyncError> {
-        let app_namespace = app
-            .metadata
-            .namespace
-            .clone()
-            .unwrap_or_else(|| "default".to_owned());
-        let app_name = app.metadata.name.clone().unwrap_or_default();
         let options = SyncOptions::parse(&app.spec.sync_policy.sync_options)?;
         let desired = prepare(
             &self.manager,
             &rendered.manifests,
-            &app_namespace,
-            &app_name,
+            app.namespace(),
+            app.name(),
             &app.spec.destination.namespace,
             &options,
             &run_suffix(&rendered.revision),
@@ -184,8 +178,7 @@ impl Engine {
         Ok(Sync {
             engine: self,
             app,
-            app_namespace,
-            app_name,
+            options,
             verdicts: vec![Verdict::Unchanged; desired.len()],
             desired,
             plan,
@@ -197,18 +190,6 @@ impl Engine {
 }
 
 impl Sync<'_> {
-    pub(super) fn options(&self) -> Result<SyncOptions, SyncError> {
-        Ok(SyncOptions::parse(&self.app.spec.sync_policy.sync_options)?)
-    }
-
-    fn selector(&self) -> String {
-        format!(
-            "{}={}",
-            tracking::APP_LABEL,
-            tracking::app_label_value(&self.app_namespace, &self.app_name)
-        )
-    }
-
     /// The inventory of the last sync: from the Application's status when it has one,
     /// otherwise (push mode without the Application in the cluster) every object of any kind
     /// that carries our label and our tracking id.
@@ -218,8 +199,9 @@ impl Sync<'_> {
         }
         let manager = &self.engine.manager;
         let mut inventory = Vec::new();
+        let selector = self.app.selector();
         for kind in manager.discovery().listable_kinds().await? {
-            let listed = match manager.list(&kind, "", &self.selector()).await {
+            let listed = match manager.list(&kind, "", &selector).await {
                 Ok(listed) => listed,
                 Err(error) => {
                     tracing::warn!(kind = %kind.resource.kind, %error, "cannot look for objects to prune");
@@ -230,7 +212,7 @@ impl Sync<'_> {
                 let Ok(object) = ObjectRef::from_object(&value) else {
                     continue;
                 };
-                if tracking::is_owned_by(&value, &self.app_namespace, &self.app_name, &object) {
+                if tracking::is_owned_by(&value, self.app.namespace(), self.app.name(), &object) {
                     inventory.push(object);
                 }
             }
@@ -248,7 +230,7 @@ impl Sync<'_> {
         self.live = self
             .engine
             .manager
-            .read_live(&wanted, &self.selector(), self.cache.as_ref())
+            .read_live(&wanted, &self.app.selector(), self.cache.as_ref())
             .await?;
         Ok(())
     }
@@ -290,7 +272,7 @@ impl Sync<'_> {
 
     /// The destination namespace when `CreateNamespace=true` and it does not exist yet.
     fn namespace_to_create(&self) -> Option<String> {
-        let wanted = self.options().ok()?.create_namespace;
+        let wanted = self.options.create_namespace;
         let namespace = &self.app.spec.destination.namespace;
         (wanted && !namespace.is_empty() && self.live.get(&namespace_ref(namespace)).is_none())
             .then(|| namespace.clone())
@@ -300,7 +282,7 @@ impl Sync<'_> {
     /// `CreateNamespace=true`) to be dry-run only once that namespace exists.
     async fn defer_objects_in_new_namespaces(&mut self) -> Result<(), SyncError> {
         let destination = self.app.spec.destination.namespace.clone();
-        if !destination.is_empty() && self.options()?.create_namespace {
+        if !destination.is_empty() && self.options.create_namespace {
             let namespace = namespace_ref(&destination);
             let found = self.engine.manager.get(&namespace).await?;
             self.live.set(&namespace, found);

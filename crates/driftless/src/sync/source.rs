@@ -132,7 +132,7 @@ async fn render(
 ) -> Result<Arc<Vec<Manifest>>, SyncError> {
     let renderer = Arc::clone(renderer);
     let source = source.clone();
-    let name = app.metadata.name.clone().unwrap_or_default();
+    let name = app.name().to_owned();
     let namespace = app.spec.destination.namespace.clone();
     tokio::task::spawn_blocking(move || {
         let request = RenderRequest {
@@ -158,7 +158,7 @@ async fn credentials(
     let Some(secret_ref) = &source.secret_ref else {
         return Ok(Credentials::default());
     };
-    let namespace = app.metadata.namespace.as_deref().unwrap_or("default");
+    let namespace = app.namespace();
     let missing = |message: String| SyncError::Credentials {
         secret: format!("{namespace}/{}", secret_ref.name),
         message,

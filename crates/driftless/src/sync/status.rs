@@ -165,8 +165,7 @@ pub async fn write_status(
     app: &Application,
     status: &ApplicationStatus,
 ) -> Result<(), ClusterError> {
-    let namespace = app.metadata.namespace.as_deref().unwrap_or("default");
-    let name = app.metadata.name.as_deref().unwrap_or_default();
+    let (namespace, name) = (app.namespace(), app.name());
     let api: Api<Application> = Api::namespaced(client.clone(), namespace);
     let patch = json!({
         "apiVersion": app.api_version,
@@ -190,7 +189,7 @@ pub fn app_ref(app: &Application) -> ObjectRef {
         group: driftless_core::application::GROUP.to_owned(),
         version: driftless_core::application::VERSION.to_owned(),
         kind: driftless_core::application::KIND.to_owned(),
-        namespace: app.metadata.namespace.clone().unwrap_or_default(),
-        name: app.metadata.name.clone().unwrap_or_default(),
+        namespace: app.namespace().to_owned(),
+        name: app.name().to_owned(),
     }
 }

@@ -16,6 +16,7 @@ pub struct App {
     automated: Option<bool>,
     self_heal: bool,
     interval: Option<String>,
+    suspend: bool,
     ignore_differences: Vec<String>,
 }
 
@@ -32,6 +33,7 @@ impl App {
             automated: None,
             self_heal: false,
             interval: None,
+            suspend: false,
             ignore_differences: Vec::new(),
         }
     }
@@ -46,6 +48,12 @@ impl App {
     pub fn self_heal(mut self) -> App {
         self.automated.get_or_insert(false);
         self.self_heal = true;
+        self
+    }
+
+    /// Sets spec.suspend.
+    pub fn suspended(mut self) -> App {
+        self.suspend = true;
         self
     }
 
@@ -92,6 +100,9 @@ impl App {
         }
         if let Some(interval) = &self.interval {
             text.push_str(&format!("  interval: {interval}\n"));
+        }
+        if self.suspend {
+            text.push_str("  suspend: true\n");
         }
         if !self.ignore_differences.is_empty() {
             text.push_str("  ignoreDifferences:\n");

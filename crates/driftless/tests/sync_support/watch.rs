@@ -67,3 +67,25 @@ pub fn eventually(what: &str, mut check: impl FnMut() -> bool) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// The `mode` of the `shop/settings` ConfigMap the self-heal tests manage.
+pub fn settings_mode(cluster: &Cluster) -> Option<String> {
+    cluster
+        .find("configmap", "shop", "settings")
+        .and_then(|c| c["data"]["mode"].as_str().map(str::to_owned))
+}
+
+/// Sets that ConfigMap's mode to `slow` by hand, as a user with kubectl would.
+pub fn drift_settings_mode(cluster: &Cluster) {
+    cluster.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "shop",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"mode":"slow"}}"#,
+    ]);
+}
