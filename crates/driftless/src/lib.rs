@@ -3,4 +3,5 @@
 #![forbid(unsafe_code)]
 
 pub mod cluster;
+pub mod controller;
 pub mod sync;

@@ -6,6 +6,7 @@
 mod apply;
 mod cache;
 mod desired;
+mod destinations;
 mod diff;
 mod discovery;
 mod error;
@@ -18,6 +19,7 @@ mod wait;
 
 pub use cache::LiveCache;
 pub use desired::{hash_of, Desired};
+pub use destinations::{DestinationError, Destinations, IN_CLUSTER};
 pub use diff::{api_message, Verdict};
 pub use discovery::{Discovery, Resolved};
 pub use error::ClusterError;

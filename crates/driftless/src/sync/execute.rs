@@ -17,6 +17,14 @@ impl Sync<'_> {
         let steps = self.plan.steps.clone();
         let last = steps.len().saturating_sub(1);
         for (position, step) in steps.iter().enumerate() {
+            self.report_progress(format!(
+                "{:?} wave {} ({}/{}): applying {} object(s)",
+                step.phase,
+                step.wave,
+                position + 1,
+                steps.len(),
+                step.stages.iter().map(Vec::len).sum::<usize>()
+            ));
             let ok = match step.phase {
                 Phase::Sync => self.apply_wave(&step.stages, state).await,
                 _ => self.run_hooks(step.stages.iter().flatten().copied()).await,
@@ -24,16 +32,30 @@ impl Sync<'_> {
             if !ok {
                 return;
             }
-            if position < last
-                && step.phase == Phase::Sync
-                && !self.wait_for_wave(&step.stages).await
-            {
-                return;
+            if position < last && step.phase == Phase::Sync {
+                self.report_progress(format!(
+                    "{:?} wave {} ({}/{}): waiting for health",
+                    step.phase,
+                    step.wave,
+                    position + 1,
+                    steps.len()
+                ));
+                if !self.wait_for_wave(&step.stages).await {
+                    return;
+                }
             }
         }
         if wait {
+            self.report_progress("waiting for every object to be healthy".to_owned());
             let all: Vec<usize> = self.plan.resources().collect();
             self.wait_for(&all).await;
+        }
+    }
+
+    /// Tells the progress receiver, if any, what the sync does now.
+    pub(super) fn report_progress(&self, line: String) {
+        if let Some(progress) = &self.progress {
+            let _ = progress.send(line);
         }
     }
 

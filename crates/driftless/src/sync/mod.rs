@@ -50,6 +50,9 @@ pub enum SyncError {
         secret: String,
         /// What went wrong.
         message: String,
+        /// True when reading the Secret failed (the API may answer later); false when it is
+        /// missing or malformed, which only a change to it fixes.
+        transient: bool,
     },
     /// Rendering failed (a broken manifest, a Kustomize error, ...).
     #[error("rendering failed: {0}")]
@@ -92,7 +95,8 @@ impl SyncError {
             SyncError::Source { source, .. } => source.is_transient(),
             SyncError::Render(error) => error.is_transient(),
             SyncError::Cluster(error) => error.is_transient(),
-            SyncError::Credentials { .. } | SyncError::Internal(_) => true,
+            SyncError::Credentials { transient, .. } => *transient,
+            SyncError::Internal(_) => true,
             _ => false,
         }
     }
@@ -132,6 +136,9 @@ pub struct SyncRequest {
     pub live_cache: Option<LiveCache>,
     /// Render this local directory as it is instead of fetching the source (diff previews).
     pub local: Option<PathBuf>,
+    /// Receives one line per step as a sync applies (`Sync wave 1 (2/3): applying`), so a
+    /// watcher can show progress; a closed receiver is ignored.
+    pub progress: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 /// The textual diff of one object.
@@ -196,6 +203,7 @@ pub struct Engine {
     git: Arc<Source>,
     renderer: Arc<Renderer>,
     settings: Settings,
+    control: kube::Client,
 }
 
 impl Engine {
@@ -207,11 +215,19 @@ impl Engine {
         settings: Settings,
     ) -> Self {
         Self {
+            control: manager.client().clone(),
             manager,
             git,
             renderer,
             settings,
         }
+    }
+
+    /// The same engine reading repository credentials (spec.source.secretRef) from `control`,
+    /// the cluster that holds the Application, when the objects go to another cluster.
+    pub fn with_control_client(mut self, control: kube::Client) -> Self {
+        self.control = control;
+        self
     }
 
     /// The cluster layer this engine uses.

@@ -27,6 +27,7 @@ pub(super) struct Sync<'a> {
     pub(super) live: Live,
     pub(super) cache: Option<LiveCache>,
     pub(super) changes: ChangeSet,
+    pub(super) progress: Option<tokio::sync::mpsc::UnboundedSender<String>>,
 }
 
 impl Engine {
@@ -59,7 +60,7 @@ impl Engine {
         let source = &app.spec.source;
         resolve_commit(
             &self.git,
-            self.manager.client(),
+            &self.control,
             app,
             source,
             target_revision(source),
@@ -87,7 +88,7 @@ impl Engine {
                 fetch_and_render(
                     &self.git,
                     &self.renderer,
-                    self.manager.client(),
+                    &self.control,
                     app,
                     source,
                     revision,
@@ -98,6 +99,7 @@ impl Engine {
         outcome.revision = rendered.revision.clone();
         let mut sync = self.prepare(app, &rendered).await?;
         sync.cache = request.live_cache.clone();
+        sync.progress = request.progress.clone();
         let inventory = sync.inventory_before().await?;
         sync.read_live(&inventory).await?;
         sync.defer_objects_in_new_namespaces().await?;
@@ -148,6 +150,9 @@ impl Engine {
             outcome.operated = true;
             sync.execute(state, request.wait).await;
             if !sync.changes.has_failures() {
+                if prune_enabled {
+                    sync.report_progress("pruning what the revision no longer declares".to_owned());
+                }
                 let kept = sync.prune(candidates.clone(), prune_enabled).await;
                 sync.finish(outcome, &kept);
                 return Ok(());
@@ -185,6 +190,7 @@ impl Engine {
             live: Live::default(),
             cache: None,
             changes: ChangeSet::default(),
+            progress: None,
         })
     }
 }

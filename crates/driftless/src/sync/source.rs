@@ -159,20 +159,21 @@ async fn credentials(
         return Ok(Credentials::default());
     };
     let namespace = app.namespace();
-    let missing = |message: String| SyncError::Credentials {
+    let failed = |message: String, transient: bool| SyncError::Credentials {
         secret: format!("{namespace}/{}", secret_ref.name),
         message,
+        transient,
     };
     let secret = Api::<Secret>::namespaced(client.clone(), namespace)
         .get_opt(&secret_ref.name)
         .await
-        .map_err(|e| missing(e.to_string()))?
-        .ok_or_else(|| missing("not found".to_owned()))?;
+        .map_err(|e| failed(e.to_string(), true))?
+        .ok_or_else(|| failed("not found".to_owned(), false))?;
     let data = secret
         .data
         .unwrap_or_default()
         .into_iter()
         .map(|(key, value)| (key, value.0))
         .collect();
-    Credentials::from_secret_data(&data).map_err(|e| missing(e.to_string()))
+    Credentials::from_secret_data(&data).map_err(|e| failed(e.to_string(), false))
 }
