@@ -3,7 +3,6 @@
 use clap::ValueEnum;
 use driftless::sync::SyncOutcome;
 use driftless_core::ChangeEntry;
-use serde_json::{json, Value};
 
 /// Output format of a command.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -16,26 +15,11 @@ pub enum Format {
     Yaml,
 }
 
-/// The outcome as data: revision, result, sync and health, and the ChangeSet.
-pub fn outcome_value(outcome: &SyncOutcome) -> Value {
-    json!({
-        "revision": outcome.revision,
-        "succeeded": outcome.succeeded(),
-        "error": outcome.error,
-        "sync": outcome.sync,
-        "health": outcome.health,
-        "changes": outcome.changes.entries,
-    })
-}
-
 /// The outcome in `format`; the table ends with a summary line.
 pub fn render_outcome(outcome: &SyncOutcome, format: Format, verb: &str) -> anyhow::Result<String> {
     Ok(match format {
-        Format::Json => format!(
-            "{}\n",
-            serde_json::to_string_pretty(&outcome_value(outcome))?
-        ),
-        Format::Yaml => serde_saphyr::to_string(&outcome_value(outcome))?,
+        Format::Json => format!("{}\n", serde_json::to_string_pretty(&outcome.to_json())?),
+        Format::Yaml => serde_saphyr::to_string(&outcome.to_json())?,
         Format::Table => {
             let mut text = if outcome.changes.entries.is_empty() {
                 String::new()

@@ -7,6 +7,7 @@ pub mod events;
 pub mod hub;
 pub mod leader;
 pub mod metrics;
+pub mod preview;
 pub mod requests;
 
 pub use events::AppEvent;

@@ -195,6 +195,19 @@ impl SyncOutcome {
     pub fn succeeded(&self) -> bool {
         self.error.is_none() && !self.changes.has_failures()
     }
+
+    /// The outcome as data, as `-o json` and the HTTP API show it: revision, result, sync,
+    /// health and the ChangeSet.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::json!({
+            "revision": self.revision,
+            "succeeded": self.succeeded(),
+            "error": self.error,
+            "sync": self.sync,
+            "health": self.health,
+            "changes": self.changes.entries,
+        })
+    }
 }
 
 /// Syncs Applications into one cluster. Cheap to share behind an `Arc`.
