@@ -2,6 +2,7 @@
 
 mod app_file;
 mod cluster;
+mod controller;
 mod crd;
 mod output;
 mod render;
