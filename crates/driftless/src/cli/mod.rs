@@ -34,6 +34,9 @@ enum Command {
     Diff(Box<sync::DiffArgs>),
     /// Print the CustomResourceDefinitions Driftless needs.
     Crd,
+    /// Reconcile every Application of the cluster of the kubeconfig, and serve the HTTP API,
+    /// webhooks and metrics.
+    Controller(Box<controller::ControllerArgs>),
 }
 
 impl Cli {
@@ -41,7 +44,7 @@ impl Cli {
     /// output is the point.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Cluster(_) => "info",
+            Command::Cluster(_) | Command::Controller(_) => "info",
             _ => "warn",
         }
     }
@@ -68,6 +71,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::from(2)
         })),
         Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
+        Command::Controller(args) => controller::run(*args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
