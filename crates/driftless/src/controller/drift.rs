@@ -330,7 +330,7 @@ async fn watch_kind(
             }
         };
         if messages
-            .send(Message::Watched(watch.clone(), watched))
+            .send(Message::Watched(Box::new((watch.clone(), watched))))
             .is_err()
         {
             return;
