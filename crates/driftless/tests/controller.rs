@@ -314,7 +314,7 @@ fn a_missing_credentials_secret_stalls_until_the_application_changes() {
     let cluster = setup(&broken);
     let controller = cluster.controller("main", &[]);
     eventually("Stalled", || {
-        condition_reason(&status_of(&cluster, "shop"), "Stalled") != ""
+        !condition_reason(&status_of(&cluster, "shop"), "Stalled").is_empty()
     });
     let status = status_of(&cluster, "shop");
     assert_eq!(condition(&status, "Stalled")["status"], "True");
