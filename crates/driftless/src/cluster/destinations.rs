@@ -229,32 +229,24 @@ impl Destinations {
             )
             .with_control_client(self.control.clone()),
         );
-        let mut engines = self.lock();
-        let entry = engines.entry(cluster.secret_name.clone());
-        let cached = match entry {
-            std::collections::hash_map::Entry::Occupied(mut slot) => {
-                // Another reconcile may have built the same version meanwhile: share it.
-                if slot.get().uid != cluster.uid
-                    || slot.get().resource_version != cluster.resource_version
-                {
-                    slot.insert(Cached {
-                        uid: cluster.uid.clone(),
-                        resource_version: cluster.resource_version.clone(),
-                        engine,
-                    });
-                }
-                Arc::clone(&slot.get().engine)
-            }
-            std::collections::hash_map::Entry::Vacant(slot) => Arc::clone(
-                &slot
-                    .insert(Cached {
-                        uid: cluster.uid.clone(),
-                        resource_version: cluster.resource_version.clone(),
-                        engine,
-                    })
-                    .engine,
-            ),
+        let built = Cached {
+            uid: cluster.uid.clone(),
+            resource_version: cluster.resource_version.clone(),
+            engine,
         };
+        let mut engines = self.lock();
+        let slot = engines.entry(cluster.secret_name.clone());
+        // Another reconcile may have built an engine for this version meanwhile: share it.
+        let slot = slot.or_insert_with(|| Cached {
+            engine: Arc::clone(&built.engine),
+            uid: built.uid.clone(),
+            resource_version: built.resource_version.clone(),
+        });
+        if slot.uid != built.uid || slot.resource_version != built.resource_version {
+            *slot = built;
+        }
+        let cached = Arc::clone(&slot.engine);
+        drop(engines);
         Ok(Destination {
             key: cluster.key,
             engine: cached,
@@ -983,6 +975,37 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[tokio::test]
+    async fn a_client_that_cannot_be_built_is_terminal_and_masks_credentials() {
+        // A client key that is not a key: kube refuses it when building the client.
+        let config = format!(
+            r#"{{"bearerToken": "{TOKEN}", "tlsClientConfig": {{"certData": "Q0VSVA==", "keyData": "S0VZ"}}}}"#
+        );
+        let cluster = parse(&secret(
+            "b",
+            &[
+                ("name", "b"),
+                ("server", "https://b:6443"),
+                ("config", &config),
+            ],
+        ))
+        .unwrap();
+        let Err(error) = cluster.client().await else {
+            panic!("a client key that is not a key must fail");
+        };
+        assert!(
+            matches!(error, DestinationError::BuildClient { .. }),
+            "{error:?}"
+        );
+        assert!(error.is_terminal());
+        let message = error.to_string();
+        assert!(message.contains("driftless/b"), "{message}");
+        assert!(
+            !message.contains(TOKEN) && !message.contains("S0VZ"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -91,6 +91,8 @@ impl LeaseConfig {
 }
 
 impl Default for LeaseConfig {
+    /// Namespace `driftless`, Lease `driftless-controller`, a fresh [`default_identity`] and
+    /// client-go's timings (15 s / 10 s / 2 s), which [`LeaseConfig::validate`] accepts.
     fn default() -> Self {
         Self {
             namespace: DEFAULT_NAMESPACE.to_owned(),
