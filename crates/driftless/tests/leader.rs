@@ -244,3 +244,41 @@ async fn leader_steps_down_when_renewals_fail_past_the_deadline() {
     assert!(took <= RENEW_DEADLINE + SLACK, "took {took:?}");
     assert!(took < LEASE, "stepped down before anyone could take over");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_renew_time_from_a_skewed_clock_does_not_shorten_the_lease() {
+    let cluster = DevCluster::start(DevClusterConfig::default())
+        .await
+        .unwrap();
+    // A holder whose clock is an hour behind ours: by its renewTime the lease expired long
+    // ago, but it is judged by when we first saw the record.
+    let an_hour_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_secs(3600);
+    let skewed: Lease = serde_json::from_value(serde_json::json!({
+        "metadata": {"name": NAME, "namespace": NAMESPACE},
+        "spec": {
+            "holderIdentity": "skewed-clock",
+            "leaseDurationSeconds": 2,
+            "acquireTime": MicroTime(an_hour_ago),
+            "renewTime": MicroTime(an_hour_ago),
+        },
+    }))
+    .unwrap();
+    Api::<Lease>::namespaced(cluster.client(), NAMESPACE)
+        .create(&PostParams::default(), &skewed)
+        .await
+        .unwrap();
+    let mut candidate = Candidate::start(&cluster, "replica-a");
+    let took = candidate
+        .wait_for(true, LEASE + RETRY * 4)
+        .await
+        .expect("the unrenewed lease is taken over eventually");
+    println!("takeover of a lease renewed by a skewed clock: {took:?} (not before {LEASE:?})");
+    assert!(
+        took >= LEASE - Duration::from_millis(50),
+        "took over too early: {took:?}"
+    );
+    assert!(took <= LEASE + RETRY + SLACK, "took {took:?}");
+    let spec = lease(&cluster).await.spec.unwrap();
+    assert_eq!(spec.holder_identity.as_deref(), Some("replica-a"));
+    assert_eq!(spec.lease_transitions, Some(1));
+}
