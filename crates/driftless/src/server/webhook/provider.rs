@@ -163,7 +163,7 @@ fn header_text<'a>(
 
 /// Bytes of an even-length hex string (either case), `None` when it is not one.
 fn decode_hex(hex: &str) -> Option<Vec<u8>> {
-    if hex.len() % 2 != 0 {
+    if !hex.len().is_multiple_of(2) {
         return None;
     }
     hex.as_bytes()

@@ -37,9 +37,8 @@ fn split_scheme(url: &str) -> (String, String) {
 /// True when `before` (what precedes the first `:`) is an scp-like `[user@]host`: not empty,
 /// no `/`, and not a one-letter Windows drive.
 fn is_scp_host(before: &str) -> bool {
-    !before.is_empty()
-        && !before.contains('/')
-        && !(before.len() == 1 && before.chars().all(|c| c.is_ascii_alphabetic()))
+    let drive_letter = before.len() == 1 && before.chars().all(|c| c.is_ascii_alphabetic());
+    !before.is_empty() && !before.contains('/') && !drive_letter
 }
 
 /// The host (and non-default port) of an authority, user dropped, lower-cased.
