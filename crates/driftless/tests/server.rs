@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use axum::http::{Method, StatusCode};
 use driftless::controller::{AppEvent, Trigger};
-use driftless::server::{bind, serve, ApiTokens, ServerState};
+use driftless::server::{bind, serve, ApiTokens, ConfigError, Role, ServerState, WebhookSecret};
 use http_body_util::BodyExt;
 use serde_json::{json, Value};
 use server_support::*;
@@ -266,9 +266,27 @@ async fn applications_are_listed_by_namespace_and_read_one_by_one() {
     .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 
-    let nowhere = call(router, Method::GET, "/api/v1/nowhere", Some(READER), None).await;
+    let nowhere = call(
+        router.clone(),
+        Method::GET,
+        "/api/v1/nowhere",
+        Some(READER),
+        None,
+    )
+    .await;
     assert_eq!(nowhere.status, StatusCode::NOT_FOUND);
     assert_eq!(nowhere.error(), "no such route");
+
+    let wrong = call(
+        router,
+        Method::DELETE,
+        "/api/v1/applications/default/shop",
+        Some(ADMIN),
+        None,
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.error(), "method not allowed on this route");
 }
 
 #[tokio::test]
@@ -661,6 +679,97 @@ async fn the_diff_of_an_app_shows_what_a_sync_would_create() {
     let configmaps =
         kube::Api::<k8s_openapi::api::core::v1::ConfigMap>::namespaced(fixture.client(), "default");
     assert!(configmaps.get_opt("settings").await.unwrap().is_none());
+}
+
+#[tokio::test]
+async fn the_diff_of_an_app_with_an_unknown_destination_is_422() {
+    let fixture = Fixture::start().await;
+    let mut app = fixture.create_app("default", "far", SHOP).await;
+    app.spec.destination.name = "elsewhere".to_owned();
+    app.metadata.managed_fields = None;
+    kube::Api::<driftless_core::application::Application>::namespaced(fixture.client(), "default")
+        .replace("far", &Default::default(), &app)
+        .await
+        .unwrap();
+    let answer = call(
+        fixture.router(),
+        Method::GET,
+        "/api/v1/applications/default/far/diff",
+        Some(READER),
+        None,
+    )
+    .await;
+    assert_eq!(
+        answer.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        answer.text
+    );
+    assert_eq!(
+        answer.error(),
+        "default/far: destination elsewhere is not a registered cluster"
+    );
+}
+
+#[tokio::test]
+async fn tokens_and_the_webhook_secret_are_read_from_a_kubernetes_secret() {
+    use k8s_openapi::api::core::v1::Secret;
+    let fixture = Fixture::start().await;
+    let secret: Secret = serde_json::from_value(json!({
+        "metadata": {"namespace": "default", "name": "driftless-server"},
+        "stringData": {"tokens": "# API\ns3cret-1 admin\nview-2 read-only\n", "webhook-secret": " hook-3\n"},
+    }))
+    .unwrap();
+    kube::Api::<Secret>::namespaced(fixture.client(), "default")
+        .create(&Default::default(), &secret)
+        .await
+        .unwrap();
+    let client = fixture.client();
+
+    let tokens = ApiTokens::from_secret(&client, "default", "driftless-server")
+        .await
+        .unwrap();
+    assert_eq!(tokens.role_of("s3cret-1"), Some(Role::Admin));
+    assert_eq!(tokens.role_of("view-2"), Some(Role::ReadOnly));
+    let webhook = WebhookSecret::from_secret(&client, "default", "driftless-server")
+        .await
+        .unwrap();
+    assert!(webhook.matches(b"hook-3"));
+
+    let missing = ApiTokens::from_secret(&client, "default", "nope")
+        .await
+        .unwrap_err();
+    assert!(matches!(missing, ConfigError::Secret { .. }), "{missing}");
+    assert!(
+        missing
+            .to_string()
+            .starts_with("reading Secret default/nope: "),
+        "{missing}"
+    );
+
+    let only_tokens: Secret = serde_json::from_value(json!({
+        "metadata": {"namespace": "default", "name": "tokens-only"},
+        "stringData": {"tokens": "leaky-token superuser\n"},
+    }))
+    .unwrap();
+    kube::Api::<Secret>::namespaced(fixture.client(), "default")
+        .create(&Default::default(), &only_tokens)
+        .await
+        .unwrap();
+    let no_key = WebhookSecret::from_secret(&client, "default", "tokens-only")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        no_key.to_string(),
+        "Secret default/tokens-only has no key webhook-secret"
+    );
+    let bad_line = ApiTokens::from_secret(&client, "default", "tokens-only")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        bad_line.to_string(),
+        "tokens, line 1: the role is neither `admin` nor `read-only`"
+    );
 }
 
 #[tokio::test]

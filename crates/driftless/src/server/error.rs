@@ -33,6 +33,9 @@ pub enum ApiError {
     /// The Application cannot be handled as it stands (an unknown destination): 422.
     #[error("{0}")]
     Unprocessable(String),
+    /// A route that exists, asked with a method it does not serve: 405.
+    #[error("{0}")]
+    MethodNotAllowed(&'static str),
     /// A body over the limit: 413.
     #[error("{0}")]
     TooLarge(String),
@@ -57,6 +60,7 @@ impl ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Upstream { status, .. } => *status,
         }
@@ -125,6 +129,11 @@ pub fn one_line(text: &str) -> String {
 /// The answer for a path no route serves: 404 JSON.
 pub async fn no_route() -> ApiError {
     ApiError::NotFound("no such route".to_owned())
+}
+
+/// The answer for a route asked with a method it does not serve: 405 JSON.
+pub async fn wrong_method() -> ApiError {
+    ApiError::MethodNotAllowed("method not allowed on this route")
 }
 
 #[cfg(test)]

@@ -66,7 +66,7 @@ pub enum ServerError {
 /// - `GET /api/v1/applications[?namespace=]`, `GET .../{namespace}/{name}`, `GET .../diff`,
 ///   `POST .../sync|rollback|refresh`, `GET /api/v1/events[?app=]`: a bearer token; POST needs
 ///   the admin role.
-/// - anything else: 404 JSON.
+/// - anything else: 404 JSON (405 JSON for a known path with another method).
 pub fn router(state: ServerState) -> Router {
     let app = "/applications/{namespace}/{name}";
     let authenticated = Router::new()
@@ -91,6 +91,7 @@ pub fn router(state: ServerState) -> Router {
         )
         .nest("/api/v1", authenticated)
         .fallback(error::no_route)
+        .method_not_allowed_fallback(error::wrong_method)
         .with_state(state)
 }
 

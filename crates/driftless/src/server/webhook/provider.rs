@@ -102,10 +102,12 @@ pub fn verify(
             verify_hmac(headers, "x-hub-signature", Some("sha256="), body, secret)
         }
         Provider::Gitea => {
-            let header = if headers.contains_key("x-gitea-signature") {
-                "x-gitea-signature"
-            } else {
+            let forgejo_only = !headers.contains_key("x-gitea-signature")
+                && headers.contains_key("x-forgejo-signature");
+            let header = if forgejo_only {
                 "x-forgejo-signature"
+            } else {
+                "x-gitea-signature"
             };
             verify_hmac(headers, header, None, body, secret)
         }
@@ -256,6 +258,10 @@ mod tests {
         assert_eq!(
             verify(Provider::Gitea, &forgejo, GITHUB_BODY, &secret),
             Ok(())
+        );
+        assert_eq!(
+            verify(Provider::Gitea, &HeaderMap::new(), GITHUB_BODY, &secret),
+            Err(SignatureError::Missing("x-gitea-signature"))
         );
         let prefixed = headers(&[("x-gitea-signature", &format!("sha256={GITHUB_SIGNATURE}"))]);
         assert!(verify(Provider::Gitea, &prefixed, GITHUB_BODY, &secret).is_err());
