@@ -11,6 +11,30 @@ use super::config::Role;
 use super::error::ApiError;
 use super::ServerState;
 
+/// Why a request to `/api/v1` was turned away. Never holds the token presented.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    /// No `Authorization: Bearer` header (401).
+    #[error("missing bearer token")]
+    Missing,
+    /// A bearer token that is none of ours (401).
+    #[error("unknown bearer token")]
+    Unknown,
+    /// A read-only token on a method that changes something (403).
+    #[error("a read-only token may only read; {0} needs an admin token")]
+    ReadOnly(&'static str),
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::Missing => ApiError::Unauthenticated("missing bearer token"),
+            AuthError::Unknown => ApiError::Unauthenticated("unknown bearer token"),
+            AuthError::ReadOnly(_) => ApiError::Forbidden(error.to_string()),
+        }
+    }
+}
+
 /// Who made an authenticated request; handlers find it in the request's extensions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Caller {
@@ -38,26 +62,31 @@ pub async fn require_token(
     Ok(next.run(request).await)
 }
 
-/// The caller that the `Authorization` header proves, or 401.
-fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<Caller, ApiError> {
-    let token = bearer_token(headers).ok_or(ApiError::Unauthenticated("missing bearer token"))?;
-    let role = state
-        .tokens
-        .role_of(token)
-        .ok_or(ApiError::Unauthenticated("unknown bearer token"))?;
+/// The caller that the `Authorization` header proves.
+fn authenticate(state: &ServerState, headers: &HeaderMap) -> Result<Caller, AuthError> {
+    let token = bearer_token(headers).ok_or(AuthError::Missing)?;
+    let role = state.tokens.role_of(token).ok_or(AuthError::Unknown)?;
     Ok(Caller { role })
 }
 
-/// 403 unless `caller` may use `method`.
-fn authorize(caller: Caller, method: &Method) -> Result<(), ApiError> {
+/// Whether `caller` may use `method`: anyone reads, only admins write.
+fn authorize(caller: Caller, method: &Method) -> Result<(), AuthError> {
     let reads = method == Method::GET || method == Method::HEAD;
     if reads || caller.role == Role::Admin {
         Ok(())
     } else {
-        Err(ApiError::Forbidden(format!(
-            "a {} token may only read; {method} needs an admin token",
-            caller.role.as_str()
-        )))
+        Err(AuthError::ReadOnly(method_name(method)))
+    }
+}
+
+/// The method's name for a message (only the common ones; others are "this method").
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        _ => "this method",
     }
 }
 
@@ -98,7 +127,7 @@ mod tests {
         assert!(authorize(reader, &Method::GET).is_ok());
         assert!(matches!(
             authorize(reader, &Method::POST),
-            Err(ApiError::Forbidden(_))
+            Err(AuthError::ReadOnly("POST"))
         ));
         assert!(authorize(admin, &Method::POST).is_ok());
     }
