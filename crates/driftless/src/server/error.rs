@@ -2,6 +2,7 @@
 //! Bodies never hold a stack trace, a token or a secret; Kubernetes errors are reduced to their
 //! message.
 
+use axum::extract::rejection::BytesRejection;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -124,6 +125,16 @@ pub fn one_line(text: &str) -> String {
         .filter(|part| !part.is_empty())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// A request body that could not be read: 413 over `limit` (named in the message), 400
+/// otherwise.
+pub fn body_error(rejection: &BytesRejection, limit: &str) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::TooLarge(format!("the body is over {limit}"))
+    } else {
+        ApiError::BadRequest("the body could not be read".to_owned())
+    }
 }
 
 /// The answer for a path no route serves: 404 JSON.

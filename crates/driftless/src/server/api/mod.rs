@@ -10,6 +10,7 @@ mod summary;
 use std::sync::Arc;
 
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -24,13 +25,16 @@ pub use params::{RollbackBody, SyncBody};
 pub use summary::AppSummary;
 
 use super::auth::Caller;
-use super::error::ApiError;
+use super::error::{body_error, ApiError};
 use super::ServerState;
 use crate::cluster::{DestinationError, Destinations};
 use crate::controller::hub::Trigger;
 use crate::controller::preview::preview;
 use crate::controller::requests;
 use crate::sync::SyncOutcome;
+
+/// The request body limit of these routes (axum's default), as error messages name it.
+const BODY_LIMIT_TEXT: &str = "2 MiB";
 
 /// Query of `GET /api/v1/applications`.
 #[derive(Debug, Deserialize)]
@@ -108,9 +112,9 @@ pub async fn sync(
     State(state): State<ServerState>,
     Extension(caller): Extension<Caller>,
     AppPath { namespace, name }: AppPath,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = params::sync_body(&body)?;
+    let body = params::sync_body(&body.map_err(|e| body_error(&e, BODY_LIMIT_TEXT))?)?;
     requests::request_sync(
         state.hub.client(),
         &namespace,
@@ -129,9 +133,9 @@ pub async fn rollback(
     State(state): State<ServerState>,
     Extension(caller): Extension<Caller>,
     AppPath { namespace, name }: AppPath,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
-    let body = params::rollback_body(&body)?;
+    let body = params::rollback_body(&body.map_err(|e| body_error(&e, BODY_LIMIT_TEXT))?)?;
     requests::request_rollback(
         state.hub.client(),
         &namespace,
@@ -180,9 +184,10 @@ async fn fetch(state: &ServerState, namespace: &str, name: &str) -> Result<Appli
     Ok(requests::get(state.hub.client(), namespace, name).await?)
 }
 
-/// 202 with `{"message": "<what> of ns/name requested", "app": "ns/name"}`.
+/// 202 with `{"message": "<what> of ns/name requested", "app": "ns/name"}`, logged.
 fn accepted(namespace: &str, name: &str, what: &str) -> Response {
     let app = format!("{namespace}/{name}");
+    tracing::info!(app = %app, request = what, "requested through the API");
     (
         StatusCode::ACCEPTED,
         Json(json!({"message": format!("{what} of {app} requested"), "app": app})),

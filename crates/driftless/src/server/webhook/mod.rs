@@ -13,7 +13,7 @@ use std::collections::HashSet;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::Json;
 use driftless_core::application::Application;
 use kube::api::{Api, ListParams};
@@ -21,7 +21,7 @@ use serde_json::{json, Value};
 
 use self::provider::{Delivery, Provider};
 use super::config::WebhookSecret;
-use super::error::ApiError;
+use super::error::{body_error, ApiError};
 use super::ServerState;
 use crate::controller::hub::Trigger;
 
@@ -40,7 +40,7 @@ pub async fn receive(
     let secret = state.webhook.as_ref().ok_or_else(|| {
         ApiError::Forbidden("no webhook secret is configured, so webhooks are refused".to_owned())
     })?;
-    let body = body.map_err(body_error)?;
+    let body = body.map_err(|e| body_error(&e, "5 MiB"))?;
     let delivery = authenticate(&headers, &body, secret)?;
     if !delivery.is_push() {
         tracing::debug!(
@@ -135,13 +135,4 @@ async fn refresh_matching(
     refreshed.sort();
     failed.sort();
     Ok((refreshed, failed))
-}
-
-/// A body that could not be read: 413 over the limit, 400 otherwise.
-fn body_error(rejection: BytesRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::TooLarge(format!("the webhook body is over {} MiB", BODY_LIMIT >> 20))
-    } else {
-        ApiError::BadRequest("the webhook body could not be read".to_owned())
-    }
 }
