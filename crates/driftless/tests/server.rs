@@ -563,7 +563,7 @@ async fn bitbucket_pushes_are_signed_in_x_hub_signature() {
 }
 
 #[tokio::test]
-async fn webhooks_other_than_pushes_and_without_a_secret_refresh_nothing() {
+async fn pings_odd_payloads_and_webhooks_without_a_secret_refresh_nothing() {
     let mut fixture = webhook_fixture().await;
     let ping = r#"{"zen":"Keep it logically awesome.","hook_id":1}"#;
     let answer = send(
@@ -590,6 +590,26 @@ async fn webhooks_other_than_pushes_and_without_a_secret_refresh_nothing() {
     )
     .await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST);
+
+    for (body, error) in [
+        ("payload=%7B%7D", "the webhook payload is not JSON"),
+        (
+            r#"{"repository":{}}"#,
+            "the github push names no repository URL",
+        ),
+    ] {
+        let signed = [
+            ("x-github-event", "push".to_owned()),
+            (
+                "x-hub-signature-256",
+                format!("sha256={}", sign(SECRET, body)),
+            ),
+        ];
+        let answer = send(fixture.router(), delivery(&signed, body)).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.text);
+        assert_eq!(answer.error(), error);
+    }
+    assert!(fixture.drain_triggers().is_empty());
 
     let mut closed = Fixture::with_webhook(None).await;
     closed.create_app("default", "shop", SHOP).await;
