@@ -7,8 +7,6 @@ mod extract;
 mod params;
 mod summary;
 
-use std::sync::Arc;
-
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::State;
@@ -27,11 +25,9 @@ pub use summary::AppSummary;
 use super::auth::Caller;
 use super::error::{body_error, ApiError};
 use super::ServerState;
-use crate::cluster::{DestinationError, Destinations};
 use crate::controller::hub::Trigger;
 use crate::controller::preview::preview;
 use crate::controller::requests;
-use crate::sync::SyncOutcome;
 
 /// The request body limit of these routes (axum's default), as error messages name it.
 const BODY_LIMIT_TEXT: &str = "2 MiB";
@@ -93,10 +89,9 @@ pub async fn diff(
 ) -> Result<Json<Value>, ApiError> {
     let app = fetch(&state, &namespace, &name).await?;
     let revision = query.revision.filter(|r| !r.is_empty());
-    let key = app.key();
-    let outcome = run_preview(state.hub.destinations().clone(), app, revision)
-        .await?
-        .map_err(|e| ApiError::Unprocessable(format!("{key}: {e}")))?;
+    let outcome = preview(state.hub.destinations(), &app, revision)
+        .await
+        .map_err(|e| ApiError::Unprocessable(format!("{}: {e}", app.key())))?;
     let mut body = outcome.to_json();
     body["diffs"] = outcome
         .diffs
@@ -160,23 +155,6 @@ pub async fn refresh(
         .refresh(&namespace, &name, Trigger::Refresh)
         .await?;
     Ok(accepted(&namespace, &name, "refresh"))
-}
-
-/// [`preview`] on a blocking thread of the runtime: the engine's sync future cannot be proven
-/// `Send` (its per-object closures trip the compiler's higher-ranked lifetime check), so it is
-/// driven by `block_on` there instead of inside this handler's future.
-async fn run_preview(
-    destinations: Arc<Destinations>,
-    app: Application,
-    revision: Option<String>,
-) -> Result<Result<SyncOutcome, DestinationError>, ApiError> {
-    let runtime = tokio::runtime::Handle::current();
-    tokio::task::spawn_blocking(move || runtime.block_on(preview(&destinations, &app, revision)))
-        .await
-        .map_err(|_| ApiError::Upstream {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            message: "the diff stopped unexpectedly".to_owned(),
-        })
 }
 
 /// The Application `namespace/name`, 404 when missing.
