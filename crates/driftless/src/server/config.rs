@@ -139,6 +139,18 @@ impl ApiTokens {
         Ok(Self { tokens })
     }
 
+    /// Exactly one token, `token` (trimmed) with `role`: what an in-process controller that
+    /// generated its own admin token uses. An empty token is [`ConfigError::NoTokens`].
+    pub fn single(token: &str, role: Role) -> Result<Self, ConfigError> {
+        let token = token.trim();
+        if token.is_empty() {
+            return Err(ConfigError::NoTokens);
+        }
+        Ok(Self {
+            tokens: vec![(digest(token.as_bytes()), role)],
+        })
+    }
+
     /// [`ApiTokens::parse`] of the file at `path`.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
         Self::parse(&read_file(path)?)
@@ -322,6 +334,17 @@ mod tests {
             assert!(message.contains(&format!("line {line}")), "{message}");
             assert!(!message.contains("leaked-token-1"), "{message}");
         }
+    }
+
+    #[test]
+    fn a_single_token_has_its_role() {
+        let tokens = ApiTokens::single(" generated \n", Role::Admin).unwrap();
+        assert_eq!(tokens.role_of("generated"), Some(Role::Admin));
+        assert_eq!(tokens.len(), 1);
+        assert!(matches!(
+            ApiTokens::single(" ", Role::Admin),
+            Err(ConfigError::NoTokens)
+        ));
     }
 
     #[test]
