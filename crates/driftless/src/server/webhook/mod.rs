@@ -40,7 +40,7 @@ pub async fn receive(
     let secret = state.webhook.as_ref().ok_or_else(|| {
         ApiError::Forbidden("no webhook secret is configured, so webhooks are refused".to_owned())
     })?;
-    let body = body.map_err(|e| body_error(&e, "5 MiB"))?;
+    let body = body.map_err(|e| body_error(&e, &format!("{} MiB", BODY_LIMIT >> 20)))?;
     let delivery = authenticate(&headers, &body, secret)?;
     if !delivery.is_push() {
         tracing::debug!(
