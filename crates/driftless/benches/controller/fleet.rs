@@ -61,8 +61,13 @@ fn applications(repo: &Path, apps: usize, interval: &str) -> String {
 fn all_objects(repo: &Path, apps: usize) -> String {
     let mut text = String::new();
     for i in 0..apps {
-        let manifests = std::fs::read_to_string(repo.join(format!("apps/p{:02}/config.yaml", i % PATHS))).expect("read");
-        text.push_str(&manifests.replace("metadata:\n", &format!("metadata:\n  namespace: fleet-{i:04}\n")));
+        let manifests =
+            std::fs::read_to_string(repo.join(format!("apps/p{:02}/config.yaml", i % PATHS)))
+                .expect("read");
+        text.push_str(&manifests.replace(
+            "metadata:\n",
+            &format!("metadata:\n  namespace: fleet-{i:04}\n"),
+        ));
     }
     text
 }
@@ -81,9 +86,19 @@ pub async fn measure(
     let repo = dir.join("repo");
     std::fs::create_dir_all(&repo).expect("mkdir repo");
     make_repo(&repo, objects);
-    apply_file(kubeconfig, dir, "namespace.yaml", "apiVersion: v1\nkind: Namespace\nmetadata: {name: fleet}\n");
+    apply_file(
+        kubeconfig,
+        dir,
+        "namespace.yaml",
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: fleet}\n",
+    );
     let interval_text = format!("{}s", interval.as_secs());
-    apply_file(kubeconfig, dir, "applications.yaml", &applications(&repo, apps, &interval_text));
+    apply_file(
+        kubeconfig,
+        dir,
+        "applications.yaml",
+        &applications(&repo, apps, &interval_text),
+    );
     let started = Instant::now();
     let controller = Controller::start(kubeconfig, dir, &["--concurrency", "8"]);
     wait_all_synced(client, apps).await;
@@ -111,7 +126,11 @@ pub async fn measure(
         initial_sync,
         passes,
         window,
-        cpu_per_pass: if passes > 0.0 { cpu.div_f64(passes) } else { cpu },
+        cpu_per_pass: if passes > 0.0 {
+            cpu.div_f64(passes)
+        } else {
+            cpu
+        },
         writes,
         rss_mib,
         peak_rss_mib,
@@ -121,20 +140,35 @@ pub async fn measure(
 
 /// Waits until every Application of the fleet reports Synced.
 async fn wait_all_synced(client: &kube::Client, apps: usize) {
-    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk("driftless.dev", "v1alpha1", "Application"));
+    let resource = ApiResource::from_gvk(&GroupVersionKind::gvk(
+        "driftless.dev",
+        "v1alpha1",
+        "Application",
+    ));
     let api: Api<DynamicObject> = Api::namespaced_with(client.clone(), "fleet", &resource);
     let deadline = Instant::now() + Duration::from_secs(1800);
     loop {
-        let list = api.list(&ListParams::default()).await.expect("list Applications");
+        let list = api
+            .list(&ListParams::default())
+            .await
+            .expect("list Applications");
         let synced = list
             .items
             .iter()
-            .filter(|a| a.data.pointer("/status/sync/status").and_then(|s| s.as_str()) == Some("Synced"))
+            .filter(|a| {
+                a.data
+                    .pointer("/status/sync/status")
+                    .and_then(|s| s.as_str())
+                    == Some("Synced")
+            })
             .count();
         if synced == apps {
             return;
         }
-        assert!(Instant::now() < deadline, "only {synced} of {apps} Applications synced");
+        assert!(
+            Instant::now() < deadline,
+            "only {synced} of {apps} Applications synced"
+        );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
 }

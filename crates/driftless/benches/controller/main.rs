@@ -13,7 +13,10 @@ mod setup;
 use std::time::Duration;
 
 fn env_u64(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
@@ -23,22 +26,61 @@ fn main() {
     let passes = env_u64("BENCH_PASSES", 3) as u32;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let scratch = tempfile::tempdir().expect("temporary directory");
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     runtime.block_on(async {
         let cluster = setup::start_cluster().await;
         let kubeconfig = setup::write_kubeconfig(&cluster, scratch.path());
         let client = cluster.client();
-        let fleet = fleet::measure(&client, &kubeconfig, scratch.path(), apps, objects, interval, passes).await;
+        let fleet = fleet::measure(
+            &client,
+            &kubeconfig,
+            scratch.path(),
+            apps,
+            objects,
+            interval,
+            passes,
+        )
+        .await;
         println!("driftless controller benchmark ({cores} cores; devcluster in memory)");
         println!();
-        println!("| fleet: {} Applications x {objects} objects ({} objects), interval {}s | |", fleet.apps, fleet.objects, interval.as_secs());
+        println!(
+            "| fleet: {} Applications x {objects} objects ({} objects), interval {}s | |",
+            fleet.apps,
+            fleet.objects,
+            interval.as_secs()
+        );
         println!("|---|---|");
-        println!("| initial sync of every Application (controller start to all Synced) | {:.1} s |", fleet.initial_sync.as_secs_f64());
-        println!("| steady state: window, interval passes observed | {:.1} s, {:.2} passes |", fleet.window.as_secs_f64(), fleet.passes);
-        println!("| controller CPU per full pass | {:.0} ms |", fleet.cpu_per_pass.as_secs_f64() * 1000.0);
-        println!("| API writes in the window (cluster resourceVersion delta) | {} |", fleet.writes);
-        println!("| controller RSS at the end / peak | {:.1} MiB / {:.1} MiB |", fleet.rss_mib, fleet.peak_rss_mib);
-        println!("| one pass of `kubectl apply --server-side` over the same objects (wall) | {:.1} s |", fleet.kubectl_pass.as_secs_f64());
-        println!("| ratio kubectl pass wall / controller CPU per pass | {:.1}x |", fleet.kubectl_pass.as_secs_f64() / fleet.cpu_per_pass.as_secs_f64().max(1e-9));
+        println!(
+            "| initial sync of every Application (controller start to all Synced) | {:.1} s |",
+            fleet.initial_sync.as_secs_f64()
+        );
+        println!(
+            "| steady state: window, interval passes observed | {:.1} s, {:.2} passes |",
+            fleet.window.as_secs_f64(),
+            fleet.passes
+        );
+        println!(
+            "| controller CPU per full pass | {:.0} ms |",
+            fleet.cpu_per_pass.as_secs_f64() * 1000.0
+        );
+        println!(
+            "| API writes in the window (cluster resourceVersion delta) | {} |",
+            fleet.writes
+        );
+        println!(
+            "| controller RSS at the end / peak | {:.1} MiB / {:.1} MiB |",
+            fleet.rss_mib, fleet.peak_rss_mib
+        );
+        println!(
+            "| one pass of `kubectl apply --server-side` over the same objects (wall) | {:.1} s |",
+            fleet.kubectl_pass.as_secs_f64()
+        );
+        println!(
+            "| ratio kubectl pass wall / controller CPU per pass | {:.1}x |",
+            fleet.kubectl_pass.as_secs_f64() / fleet.cpu_per_pass.as_secs_f64().max(1e-9)
+        );
     });
 }

@@ -39,7 +39,11 @@ impl Controller {
         let controller = Controller { child, log };
         let started = Instant::now();
         while !controller.log().contains("driftless controller:") {
-            assert!(started.elapsed() < Duration::from_secs(20), "controller did not start:\n{}", controller.log());
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "controller did not start:\n{}",
+                controller.log()
+            );
             std::thread::sleep(Duration::from_millis(20));
         }
         controller
@@ -52,12 +56,16 @@ impl Controller {
 
     /// Reconciles logged so far with `needle` in their line (`reasons={Interval}`, ...).
     pub fn count(&self, needle: &str) -> usize {
-        self.log().lines().filter(|l| l.contains("reconciled") && l.contains(needle)).count()
+        self.log()
+            .lines()
+            .filter(|l| l.contains("reconciled") && l.contains(needle))
+            .count()
     }
 
     /// (RSS, peak RSS) in MiB.
     pub fn memory_mib(&self) -> (f64, f64) {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).unwrap_or_default();
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))
+            .unwrap_or_default();
         let field = |name: &str| {
             status
                 .lines()
@@ -71,11 +79,17 @@ impl Controller {
 
     /// User plus system CPU time used so far.
     pub fn cpu(&self) -> Duration {
-        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
         // Fields after the command name (which is in parentheses and may hold spaces).
         let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
         let fields: Vec<&str> = rest.split_whitespace().collect();
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         // utime and stime are fields 14 and 15 of /proc/PID/stat: 12 and 13 after the name.
         let total = ticks(11) + ticks(12);
         Duration::from_millis(total * 1000 / clock_ticks())

@@ -37,11 +37,20 @@ fn git(repo: &Path, args: &[&str]) -> String {
     let output = Command::new("git")
         .arg("-C")
         .arg(repo)
-        .args(["-c", "user.name=bench", "-c", "user.email=bench@example.com"])
+        .args([
+            "-c",
+            "user.name=bench",
+            "-c",
+            "user.email=bench@example.com",
+        ])
         .args(args)
         .output()
         .expect("git runs");
-    assert!(output.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -51,7 +60,11 @@ fn kubectl(kubeconfig: &Path, args: &[&str]) -> std::process::Output {
         .env("KUBECONFIG", kubeconfig)
         .output()
         .expect("kubectl runs");
-    assert!(output.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "kubectl {args:?}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     output
 }
 
@@ -59,23 +72,61 @@ fn kubectl(kubeconfig: &Path, args: &[&str]) -> std::process::Output {
 pub fn apply_file(kubeconfig: &Path, dir: &Path, name: &str, text: &str) {
     let path = dir.join(name);
     std::fs::write(&path, text).expect("write manifest");
-    let crd = Command::new(env!("CARGO_BIN_EXE_driftless")).arg("crd").output().expect("driftless crd");
+    let crd = Command::new(env!("CARGO_BIN_EXE_driftless"))
+        .arg("crd")
+        .output()
+        .expect("driftless crd");
     std::fs::write(dir.join("crd.yaml"), crd.stdout).expect("write crd");
-    kubectl(kubeconfig, &["apply", "--server-side", "-f", dir.join("crd.yaml").to_str().expect("path")]);
-    kubectl(kubeconfig, &["wait", "--for=condition=Established", "crd/applications.driftless.dev", "--timeout=30s"]);
-    kubectl(kubeconfig, &["apply", "--server-side", "-f", path.to_str().expect("path")]);
+    kubectl(
+        kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "-f",
+            dir.join("crd.yaml").to_str().expect("path"),
+        ],
+    );
+    kubectl(
+        kubeconfig,
+        &[
+            "wait",
+            "--for=condition=Established",
+            "crd/applications.driftless.dev",
+            "--timeout=30s",
+        ],
+    );
+    kubectl(
+        kubeconfig,
+        &["apply", "--server-side", "-f", path.to_str().expect("path")],
+    );
 }
 
 /// How long `kubectl apply --server-side -f file` takes.
 pub fn kubectl_apply_timed(kubeconfig: &Path, file: &Path) -> Duration {
     let started = Instant::now();
-    kubectl(kubeconfig, &["apply", "--server-side", "--field-manager", "bench-kubectl", "-f", file.to_str().expect("path")]);
+    kubectl(
+        kubeconfig,
+        &[
+            "apply",
+            "--server-side",
+            "--field-manager",
+            "bench-kubectl",
+            "-f",
+            file.to_str().expect("path"),
+        ],
+    );
     started.elapsed()
 }
 
 /// The cluster's current resourceVersion (moves on every write).
 pub async fn resource_version(client: &kube::Client) -> u64 {
     let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client.clone());
-    let list = api.list_metadata(&kube::api::ListParams::default().limit(1)).await.expect("list namespaces");
-    list.metadata.resource_version.and_then(|rv| rv.parse().ok()).unwrap_or(0)
+    let list = api
+        .list_metadata(&kube::api::ListParams::default().limit(1))
+        .await
+        .expect("list namespaces");
+    list.metadata
+        .resource_version
+        .and_then(|rv| rv.parse().ok())
+        .unwrap_or(0)
 }

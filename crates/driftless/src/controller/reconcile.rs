@@ -16,7 +16,7 @@ use super::hub::{Hub, Trigger};
 use super::memory::{is_ready, AppMemory};
 use super::policy::{interval_with_jitter, retry_delay, Action};
 use super::requests;
-use crate::cluster::KindKey;
+use crate::cluster::{Destination, KindKey};
 use crate::sync::heal::interval_of;
 use crate::sync::status::{now_rfc3339, status_after, write_status, Times};
 use crate::sync::{rollback_request, Engine, SyncOutcome, SyncRequest};
@@ -95,8 +95,8 @@ async fn reconcile_app(
             "waiting",
         );
     }
-    let engine = match ctx.hub.destinations().engine_for(app).await {
-        Ok(engine) => engine,
+    let destination = match ctx.hub.destinations().destination_for(app).await {
+        Ok(destination) => destination,
         Err(error) if error.is_terminal() => {
             return (stall(ctx, app, memory, error.to_string()).await, "stalled")
         }
@@ -113,9 +113,9 @@ async fn reconcile_app(
             return finish(ctx, app, memory, &outcome, interval).await;
         }
     };
-    let outcome = sync(ctx, app, memory, &engine, request).await;
+    let outcome = sync(ctx, app, memory, &destination.engine, request).await;
     if !outcome.resources.is_empty() {
-        follow(ctx, app, memory, &engine, &outcome);
+        follow(ctx, app, memory, &destination, &outcome);
     }
     finish(ctx, app, memory, &outcome, interval).await
 }
@@ -218,7 +218,7 @@ fn follow(
     ctx: &Context,
     app: &Application,
     memory: &Arc<AppMemory>,
-    engine: &Arc<Engine>,
+    destination: &Destination,
     outcome: &SyncOutcome,
 ) {
     let kinds: BTreeSet<KindKey> = outcome
@@ -234,18 +234,12 @@ fn follow(
         .collect();
     ctx.drift.register(
         &app.key(),
-        &destination_key(app),
+        &destination.key,
         &app_label_value(app.namespace(), app.name()),
         kinds,
-        Arc::clone(engine),
+        Arc::clone(&destination.engine),
         Arc::clone(memory),
     );
-}
-
-/// A stable name of the Application's destination, to share watches between Applications.
-fn destination_key(app: &Application) -> String {
-    let destination = &app.spec.destination;
-    format!("{}|{}", destination.name, destination.server)
 }
 
 /// Writes the status after `outcome`, records events and metrics, clears the operation and

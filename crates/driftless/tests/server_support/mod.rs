@@ -155,6 +155,7 @@ pub fn hub_over(
         Arc::new(Source::open(SourceConfig::new(cache)).unwrap()),
         Arc::new(Renderer::from_path()),
         Settings::default(),
+        "driftless",
     );
     Hub::new(Arc::new(destinations), Arc::new(Metrics::new()))
 }

@@ -58,10 +58,12 @@ impl Cluster {
     /// Starts `driftless controller <args>` against this cluster and waits until it says it
     /// runs. `name` tells apart the logs of several controllers of one test.
     pub fn controller(&self, name: &str, args: &[&str]) -> ControllerProcess {
+        // The leader Lease lives in the system namespace; it may exist already.
+        let _ = self.kubectl(&["create", "namespace", "driftless"]);
         let log = self.scratch(&format!("controller-{name}.log"));
         let out = File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_driftless"))
-            .arg("controller")
+            .args(["controller", "--listen", "127.0.0.1:0"])
             .args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env(
