@@ -1,5 +1,6 @@
 //! Command-line interface: flags parsed into plain data, one file per command group.
 
+mod app;
 mod app_file;
 mod cluster;
 mod controller;
@@ -34,6 +35,9 @@ enum Command {
     Diff(Box<sync::DiffArgs>),
     /// Print the CustomResourceDefinitions Driftless needs.
     Crd,
+    /// The Applications of the cluster: list, get, diff, sync, history, rollback, suspend,
+    /// resume, refresh, delete, create.
+    App(Box<app::AppArgs>),
 }
 
 impl Cli {
@@ -68,6 +72,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::from(2)
         })),
         Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
+        Command::App(args) => Ok(app::run(*args).await),
     }
 }
 
