@@ -46,6 +46,8 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
             Command::Cluster(_) => "info",
+            // The client's own error logs would repeat the one-line error `app` prints.
+            Command::App(_) => "warn,kube_client=off",
             _ => "warn",
         }
     }

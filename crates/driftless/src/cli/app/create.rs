@@ -58,21 +58,21 @@ pub async fn run(ctx: &Ctx, args: &CreateArgs) -> anyhow::Result<ExitCode> {
     let api: Api<Application> = Api::namespaced(ctx.client.clone(), &target.namespace);
     if args.upsert {
         let before = match api.get_opt(&target.name).await {
-            Ok(found) => found.and_then(|a| a.metadata.resource_version),
+            Ok(found) => found,
             Err(error) => {
                 return Err(api_error(&ctx.client, error, "reading the Application").await)
             }
         };
         let params = PatchParams::apply(FIELD_MANAGER).force();
         let after = match api.patch(&target.name, &params, &Patch::Apply(&app)).await {
-            Ok(applied) => applied.metadata.resource_version,
+            Ok(applied) => applied,
             Err(error) => {
                 return Err(api_error(&ctx.client, error, "applying the Application").await)
             }
         };
         let verb = match before {
             None => "created",
-            Some(before) if after.as_deref() == Some(before.as_str()) => "unchanged",
+            Some(before) if same_declaration(&before, &after) => "unchanged",
             Some(_) => "configured",
         };
         println!("application {target} {verb}");
@@ -88,4 +88,12 @@ pub async fn run(ctx: &Ctx, args: &CreateArgs) -> anyhow::Result<ExitCode> {
         }
         Err(error) => Err(api_error(&ctx.client, error, "creating the Application").await),
     }
+}
+
+/// True when the user's part of two versions of an Application is the same: spec, labels and
+/// annotations (a new field manager alone changes nothing the user declared).
+fn same_declaration(a: &Application, b: &Application) -> bool {
+    a.spec == b.spec
+        && a.metadata.labels == b.metadata.labels
+        && a.metadata.annotations == b.metadata.annotations
 }

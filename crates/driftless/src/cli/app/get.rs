@@ -93,7 +93,7 @@ fn describe_app(app: &Application) -> String {
         .map(|(label, _)| label.len())
         .max()
         .unwrap_or(0)
-        + 3;
+        + 4;
     let mut text = String::new();
     for (label, value) in &lines {
         text.push_str(&format!("{:<width$}{value}", format!("{label}:")).trim_end());
