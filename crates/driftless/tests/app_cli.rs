@@ -24,7 +24,7 @@ fn shop_repo() -> (Repo, String) {
 
 /// A cluster with the CRD and the Application `default/shop` of `repo`, synced once with
 /// `driftless sync -f` so that its status, inventory and history are written.
-fn synced_shop(repo: &Repo, app: &App) -> Cluster {
+fn synced_shop(app: &App) -> Cluster {
     let cluster = Cluster::start();
     cluster.install_application_crd();
     cluster.apply_application(app);
@@ -58,7 +58,7 @@ fn apply_other(cluster: &Cluster) {
 fn list_shows_every_namespace_as_a_table_and_one_namespace_with_n() {
     let (repo, sha) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
     apply_other(&cluster);
 
     let all = cluster.driftless(&["app", "list"]);
@@ -108,7 +108,7 @@ fn list_shows_every_namespace_as_a_table_and_one_namespace_with_n() {
 fn get_prints_a_header_and_the_objects_and_json_prints_the_application() {
     let (repo, sha) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
 
     let get = cluster.driftless(&["app", "get", "shop"]);
     get.expect_code(0);
@@ -227,7 +227,7 @@ fn errors_are_one_line_and_exit_2() {
 fn history_lists_the_syncs_with_their_ids() {
     let (repo, a) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
     repo.write(
         "app/settings.yaml",
         &documents(&[
@@ -372,7 +372,7 @@ fn create_validates_the_file_refuses_a_duplicate_and_upserts() {
 fn delete_leaves_the_objects_in_place_without_cascade() {
     let (repo, _) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
 
     let run = cluster.driftless(&["app", "delete", "shop"]);
     run.expect_code(0);
@@ -390,7 +390,7 @@ fn delete_leaves_the_objects_in_place_without_cascade() {
 fn delete_with_cascade_deletes_the_objects_it_owns_last_first_then_the_application() {
     let (repo, _) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
     cluster.kubectl_ok(&[
         "annotate",
         "configmap",
@@ -434,7 +434,7 @@ fn delete_with_cascade_deletes_the_objects_it_owns_last_first_then_the_applicati
 fn app_diff_prints_what_driftless_diff_prints_and_previews_any_revision() {
     let (repo, a) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
 
     let same = cluster.driftless(&["app", "diff", "shop", "--exit-code"]);
     same.expect_code(0);
@@ -563,7 +563,7 @@ fn sync_writes_the_operation_for_the_controller() {
 fn rollback_writes_the_operation_and_is_refused_up_front_when_automated() {
     let (repo, a) = shop_repo();
     let app = App::new(&repo.url());
-    let cluster = synced_shop(&repo, &app);
+    let cluster = synced_shop(&app);
     let id = shop(&cluster)["status"]["history"][0]["id"].to_string();
 
     let run = cluster.driftless(&["app", "rollback", "shop", &id]);

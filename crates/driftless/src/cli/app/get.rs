@@ -96,7 +96,7 @@ fn describe_app(app: &Application) -> String {
         + 4;
     let mut text = String::new();
     for (label, value) in &lines {
-        text.push_str(&format!("{:<width$}{value}", format!("{label}:")).trim_end());
+        text.push_str(format!("{:<width$}{value}", format!("{label}:")).trim_end());
         text.push('\n');
     }
     if !status.resources.is_empty() {

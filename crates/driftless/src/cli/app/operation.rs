@@ -234,7 +234,7 @@ mod tests {
         };
         assert_eq!(
             finished("sync", &state),
-            "ACTION       KIND              NAMESPACE   NAME\n\
+            "ACTION       KIND              NAMESPACE   NAME   MESSAGE\n\
              configured   Deployment.apps   shop        web\n\
              sync succeeded at 4f1c2d3e4f5a: 1 configured\n"
         );
