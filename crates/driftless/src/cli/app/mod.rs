@@ -164,27 +164,7 @@ impl Ctx {
     /// The Application `address` names: `NAME` (in the namespace of `-n` or the context) or
     /// `NAMESPACE/NAME`.
     fn target(&self, address: &str) -> anyhow::Result<Target> {
-        let target = match address.split_once('/') {
-            Some((namespace, name)) => {
-                if self.namespace_given && namespace != self.namespace {
-                    anyhow::bail!(
-                        "{address} names namespace {namespace} but --namespace says {}",
-                        self.namespace
-                    );
-                }
-                Target {
-                    namespace: namespace.to_owned(),
-                    name: name.to_owned(),
-                }
-            }
-            None => Target {
-                namespace: self.namespace.clone(),
-                name: address.to_owned(),
-            },
-        };
-        validate_name("namespace", &target.namespace)?;
-        validate_name("application name", &target.name)?;
-        Ok(target)
+        parse_target(address, &self.namespace, self.namespace_given)
     }
 
     /// Reads the Application; not found says so, or that the CRD is missing.
@@ -230,6 +210,29 @@ impl fmt::Display for Target {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.namespace, self.name)
     }
+}
+
+/// `NAME` (in `namespace`) or `NAMESPACE/NAME`; a namespace in the address that contradicts
+/// one given with `-n` is refused rather than guessed.
+fn parse_target(address: &str, namespace: &str, namespace_given: bool) -> anyhow::Result<Target> {
+    let target = match address.split_once('/') {
+        Some((named, name)) => {
+            if namespace_given && named != namespace {
+                anyhow::bail!("{address} names namespace {named} but --namespace says {namespace}");
+            }
+            Target {
+                namespace: named.to_owned(),
+                name: name.to_owned(),
+            }
+        }
+        None => Target {
+            namespace: namespace.to_owned(),
+            name: address.to_owned(),
+        },
+    };
+    validate_name("namespace", &target.namespace)?;
+    validate_name("application name", &target.name)?;
+    Ok(target)
 }
 
 /// Refuses what cannot be a Kubernetes object name (a DNS subdomain) before asking the API.
@@ -290,6 +293,35 @@ mod tests {
         assert!(validate_name("application name", "shop-1.web").is_ok());
         for bad in ["", "Shop", "-shop", "shop-", "a/b", "shop_web"] {
             assert!(validate_name("application name", bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_address_is_a_name_or_namespace_slash_name() {
+        let target = |namespace: &str, name: &str| Target {
+            namespace: namespace.to_owned(),
+            name: name.to_owned(),
+        };
+        assert_eq!(
+            parse_target("shop", "default", false).unwrap(),
+            target("default", "shop")
+        );
+        assert_eq!(
+            parse_target("team/shop", "default", false).unwrap(),
+            target("team", "shop")
+        );
+        assert_eq!(
+            parse_target("team/shop", "team", true).unwrap(),
+            target("team", "shop")
+        );
+        assert_eq!(
+            parse_target("team/shop", "other", true)
+                .unwrap_err()
+                .to_string(),
+            "team/shop names namespace team but --namespace says other"
+        );
+        for bad in ["", "/shop", "team/", "a/b/c", "Shop"] {
+            assert!(parse_target(bad, "default", false).is_err(), "{bad}");
         }
     }
 
