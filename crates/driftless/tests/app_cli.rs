@@ -634,3 +634,116 @@ fn sync_wait_without_a_controller_times_out_with_code_3_and_says_nothing_acted()
     );
     assert!(shop(&cluster).get("operation").is_some());
 }
+
+// ---------------------------------------------------------------------------------------------
+// --wait against a stand-in for the controller: kubectl writes what the controller writes
+
+/// Now, RFC 3339 to the second, as the controller writes times.
+fn now() -> String {
+    jiff::Timestamp::from_second(jiff::Timestamp::now().as_second())
+        .unwrap()
+        .to_string()
+}
+
+/// Writes `operationState` through the status subresource, as the controller does.
+fn write_operation_state(cluster: &Cluster, state: Value) {
+    let patch = json!({"status": {"operationState": state}}).to_string();
+    cluster.kubectl_ok(&[
+        "patch",
+        "application",
+        "shop",
+        "-n",
+        "default",
+        "--subresource=status",
+        "--type=merge",
+        "-p",
+        &patch,
+    ]);
+}
+
+/// Plays the controller for one requested operation: progress messages, then the end state
+/// (`phase`, `message`, changes) and the operation cleared.
+fn act_as_controller(cluster: &Cluster, phase: &str, message: &str, changes: Value) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while shop(cluster).get("operation").is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no operation was requested"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let started = now();
+    for progress in [
+        "Sync wave 1 (1/2): applying 2 object(s)",
+        "Sync wave 1 (1/2): waiting for health",
+        "pruning what the revision no longer declares",
+    ] {
+        write_operation_state(
+            cluster,
+            json!({"phase": "Running", "message": progress, "startedAt": started}),
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+    write_operation_state(
+        cluster,
+        json!({"phase": phase, "message": message, "startedAt": started, "finishedAt": now(),
+               "revision": "4f1c2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f7a8b9c", "changes": changes}),
+    );
+    cluster.kubectl_ok(&[
+        "patch",
+        "application",
+        "shop",
+        "-n",
+        "default",
+        "--type=merge",
+        "-p",
+        r#"{"operation": null}"#,
+    ]);
+}
+
+#[test]
+fn sync_wait_prints_each_progress_message_then_the_changes_and_exits_0_or_1() {
+    let (repo, _) = shop_repo();
+    let cluster = Cluster::start();
+    cluster.install_application_crd();
+    cluster.apply_application(&App::new(&repo.url()));
+    let changes = json!([
+        {"object": {"group": "", "version": "v1", "kind": "ConfigMap", "namespace": "shop",
+                    "name": "settings"}, "action": "configured"},
+        {"object": {"group": "", "version": "v1", "kind": "ConfigMap", "namespace": "shop",
+                    "name": "old"}, "action": "pruned"}
+    ]);
+    let progress = "Sync wave 1 (1/2): applying 2 object(s)\n\
+                    Sync wave 1 (1/2): waiting for health\n\
+                    pruning what the revision no longer declares\n";
+
+    let run = std::thread::scope(|scope| {
+        let waiting = scope.spawn(|| cluster.driftless(&["app", "sync", "shop", "--wait"]));
+        act_as_controller(&cluster, "Succeeded", "", changes.clone());
+        waiting.join().unwrap()
+    });
+    run.expect_code(0);
+    assert_eq!(
+        run.stdout,
+        format!(
+            "{progress}\
+             ACTION       KIND        NAMESPACE   NAME       MESSAGE\n\
+             configured   ConfigMap   shop        settings\n\
+             pruned       ConfigMap   shop        old\n\
+             sync succeeded at 4f1c2d3e4f5a: 1 configured, 1 pruned\n"
+        )
+    );
+
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    let run = std::thread::scope(|scope| {
+        let waiting = scope
+            .spawn(|| cluster.driftless(&["app", "sync", "shop", "--wait", "--timeout", "30"]));
+        act_as_controller(&cluster, "Failed", "wave 1 never became healthy", json!([]));
+        waiting.join().unwrap()
+    });
+    run.expect_code(1);
+    assert_eq!(
+        run.stdout,
+        format!("{progress}sync failed at 4f1c2d3e4f5a: wave 1 never became healthy\n")
+    );
+}
