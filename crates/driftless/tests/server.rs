@@ -727,7 +727,8 @@ async fn the_diff_of_an_app_with_an_unknown_destination_is_422() {
     );
     assert_eq!(
         answer.error(),
-        "default/far: destination elsewhere is not a registered cluster"
+        "default/far: destination elsewhere is not a registered cluster (no Secret labelled \
+         driftless.dev/secret-type=cluster in namespace driftless names it)"
     );
 }
 

@@ -203,10 +203,10 @@ async fn set_operation(
 /// `operation` as a merge patch that replaces any earlier request whole: every field it
 /// leaves out is sent as null, so nothing of an earlier request survives.
 fn replacing(operation: &Operation) -> Value {
-    let sync = operation
-        .sync
-        .as_ref()
-        .map(|sync| json!({"revision": sync.revision, "prune": sync.prune}));
+    let sync = operation.sync.as_ref().map(|sync| {
+        let revision = Some(&sync.revision).filter(|r| !r.is_empty());
+        json!({"revision": revision, "prune": sync.prune})
+    });
     let rollback = operation
         .rollback
         .as_ref()
@@ -253,7 +253,7 @@ mod tests {
         };
         assert_eq!(
             replacing(&operation),
-            json!({"sync": {"revision": "", "prune": null}, "rollback": null,
+            json!({"sync": {"revision": null, "prune": null}, "rollback": null,
                    "initiatedBy": {"username": "cli", "automated": false}})
         );
     }

@@ -27,6 +27,22 @@ impl ControllerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// `127.0.0.1:PORT` of its HTTP API, from the line it prints at start.
+    pub fn api_addr(&self) -> String {
+        let log = self.log();
+        log.split("API at http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no API address in:\n{log}"))
+            .to_owned()
+    }
+
+    /// True once it said it leads.
+    pub fn is_leading(&self) -> bool {
+        self.log()
+            .contains("leading: reconciling every Application")
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
