@@ -100,7 +100,17 @@ pub async fn measure(
         &applications(&repo, apps, &interval_text),
     );
     let started = Instant::now();
-    let controller = Controller::start(kubeconfig, dir, &["--concurrency", "8"]);
+    let controller = Controller::start(
+        kubeconfig,
+        dir,
+        &[
+            "--concurrency",
+            "8",
+            "--leader-elect=false",
+            "--listen",
+            "127.0.0.1:0",
+        ],
+    );
     wait_all_synced(client, apps).await;
     let initial_sync = started.elapsed();
     // Let the first interval pass run before measuring, so that only steady passes count.

@@ -3,11 +3,18 @@
 //! writes per pass), compared with one pass of `kubectl apply --server-side` over the same
 //! objects. Prints a table.
 //!
+//! Then push to applied: a commit announced by a signed webhook until the 50-object
+//! Application's changed object is in the cluster, against `kubectl apply --server-side`.
+//!
 //! Run: `cargo bench -p driftless --bench controller` (BENCH_APPS, default 1000; BENCH_OBJECTS,
-//! objects per app, default 10; BENCH_INTERVAL, seconds, default 30; BENCH_PASSES, default 3).
+//! objects per app, default 10; BENCH_INTERVAL, seconds, default 30; BENCH_PASSES, default 3;
+//! BENCH_PUSHES, default 20).
 
 mod fleet;
+#[path = "../../tests/sync_support/http.rs"]
+mod http;
 mod process;
+mod push;
 mod setup;
 
 use std::time::Duration;
@@ -24,6 +31,7 @@ fn main() {
     let objects = env_u64("BENCH_OBJECTS", 10) as usize;
     let interval = Duration::from_secs(env_u64("BENCH_INTERVAL", 30));
     let passes = env_u64("BENCH_PASSES", 3) as u32;
+    let pushes = env_u64("BENCH_PUSHES", 20) as usize;
     let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
     let scratch = tempfile::tempdir().expect("temporary directory");
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -34,6 +42,7 @@ fn main() {
         let cluster = setup::start_cluster().await;
         let kubeconfig = setup::write_kubeconfig(&cluster, scratch.path());
         let client = cluster.client();
+        let push = push::measure(&client, &kubeconfig, scratch.path(), 50, pushes).await;
         let fleet = fleet::measure(
             &client,
             &kubeconfig,
@@ -82,5 +91,30 @@ fn main() {
             "| ratio kubectl pass wall / controller CPU per pass | {:.1}x |",
             fleet.kubectl_pass.as_secs_f64() / fleet.cpu_per_pass.as_secs_f64().max(1e-9)
         );
+        println!();
+        let (webhook, kubectl) = (sorted(push.webhook), sorted(push.kubectl));
+        println!("| push to applied, {}-object Application, {} pushes | p50 | p90 | max |", push.objects, webhook.len());
+        println!("|---|---|---|---|");
+        println!("| commit, signed GitHub webhook, until the changed object is in the cluster | {} | {} | {} |", ms(pct(&webhook, 50.0)), ms(pct(&webhook, 90.0)), ms(pct(&webhook, 100.0)));
+        println!("| `kubectl apply --server-side` of the same 50 files after the same change | {} | {} | {} |", ms(pct(&kubectl, 50.0)), ms(pct(&kubectl, 90.0)), ms(pct(&kubectl, 100.0)));
+        println!("| ratio of the p50s (kubectl / webhook) | {:.2}x | | |", pct(&kubectl, 50.0).as_secs_f64() / pct(&webhook, 50.0).as_secs_f64().max(1e-9));
     });
+}
+
+fn sorted(mut values: Vec<Duration>) -> Vec<Duration> {
+    values.sort();
+    values
+}
+
+/// The element at percentile `p` (0-100) of sorted `values`, nearest rank.
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.1} ms", d.as_secs_f64() * 1000.0)
 }

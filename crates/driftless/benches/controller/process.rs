@@ -49,6 +49,16 @@ impl Controller {
         controller
     }
 
+    /// `127.0.0.1:PORT` of its HTTP API, from the line it prints at start.
+    pub fn api_addr(&self) -> String {
+        let log = self.log();
+        log.split("API at http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no API address in:\n{log}"))
+            .to_owned()
+    }
+
     /// The log so far.
     pub fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
