@@ -384,3 +384,60 @@ fn steady_state_passes_write_nothing() {
         controller.log()
     );
 }
+
+#[test]
+fn applications_in_one_cluster_deploy_to_another_registered_as_a_secret() {
+    let (repo, sha) = shop_repo();
+    let far = Cluster::start_with_token("far-cluster-token");
+    let app = App::new(&repo.url())
+        .self_heal()
+        .interval("1h")
+        .destination_cluster("far");
+    let cluster = setup(&app);
+    cluster.kubectl_ok(&["create", "namespace", "driftless"]);
+    let kubeconfig = far.kubeconfig_text();
+    cluster.kubectl_ok(&[
+        "create",
+        "secret",
+        "generic",
+        "far",
+        "-n",
+        "driftless",
+        "--from-literal=name=far",
+        &format!("--from-literal=kubeconfig={kubeconfig}"),
+    ]);
+    cluster.kubectl_ok(&[
+        "label",
+        "secret",
+        "far",
+        "-n",
+        "driftless",
+        "driftless.dev/secret-type=cluster",
+    ]);
+    let _controller = cluster.controller("main", &[]);
+    eventually("synced into the far cluster", || {
+        synced_at(&cluster, "shop", &sha)
+    });
+    assert_eq!(
+        far.find("configmap", "shop", "settings").unwrap()["data"]["mode"],
+        "fast"
+    );
+    assert!(
+        cluster.find("configmap", "shop", "settings").is_none(),
+        "nothing lands in the Applications' cluster"
+    );
+    far.kubectl_ok(&[
+        "patch",
+        "configmap",
+        "settings",
+        "-n",
+        "shop",
+        "--type",
+        "merge",
+        "-p",
+        r#"{"data":{"mode":"tampered"}}"#,
+    ]);
+    eventually("drift in the far cluster is healed", || {
+        far.find("configmap", "shop", "settings").unwrap()["data"]["mode"] == "fast"
+    });
+}

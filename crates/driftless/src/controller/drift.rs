@@ -39,6 +39,9 @@ enum Message {
 /// One Application as the router knows it.
 struct Registration {
     key: String,
+    /// Keep the live objects' managedFields (an ignoreDifferences rule names managers);
+    /// otherwise they are dropped from the cache, where they would be most of its memory.
+    keep_managed_fields: bool,
     destination: String,
     label: String,
     kinds: BTreeSet<KindKey>,
@@ -81,17 +84,20 @@ impl DriftWatches {
     }
 
     /// Follows the objects of `kinds` labelled for the Application `key` on `destination`.
+    #[allow(clippy::too_many_arguments)]
     pub fn register(
         &self,
         key: &str,
         destination: &str,
         label: &str,
         kinds: BTreeSet<KindKey>,
+        keep_managed_fields: bool,
         engine: Arc<Engine>,
         memory: Arc<AppMemory>,
     ) {
         let registration = Registration {
             key: key.to_owned(),
+            keep_managed_fields,
             destination: destination.to_owned(),
             label: label.to_owned(),
             kinds,
@@ -157,6 +163,7 @@ impl Router {
             .insert(label_key.clone(), registration.key.clone());
         if let Some(orphans) = self.orphans.remove(&label_key) {
             for (object, value) in orphans {
+                let value = trimmed(value, registration.keep_managed_fields);
                 registration.memory.cache.upsert(&object, value);
             }
         }
@@ -246,7 +253,10 @@ impl Router {
                 .map(str::to_owned)
         });
         match value {
-            Some(value) => app.memory.cache.upsert(&object, value),
+            Some(value) => app
+                .memory
+                .cache
+                .upsert(&object, trimmed(value, app.keep_managed_fields)),
             None => app.memory.cache.remove(&object),
         }
         if initial {
@@ -272,6 +282,17 @@ impl Router {
             .values()
             .filter(move |app| app.destination == watch.0 && app.kinds.contains(&watch.1))
     }
+}
+
+/// `value` without `metadata.managedFields` unless `keep` (only ignoreDifferences rules by
+/// manager read them).
+fn trimmed(mut value: serde_json::Value, keep: bool) -> serde_json::Value {
+    if !keep {
+        if let Some(metadata) = value.get_mut("metadata").and_then(|m| m.as_object_mut()) {
+            metadata.remove("managedFields");
+        }
+    }
+    value
 }
 
 fn same_kind(object: &ObjectRef, kind: &KindKey) -> bool {

@@ -67,6 +67,8 @@ pub async fn reconcile(ctx: &Context, key: &str, reasons: &BTreeSet<Trigger>) ->
         return Action::AwaitChange;
     };
     let memory = ctx.memory_of(key, &app);
+    // The store keeps no status once the memory holds the one written.
+    let app = with_written_status(&app, &memory);
     let (action, result) = reconcile_app(ctx, &app, &memory, reasons).await;
     ctx.hub
         .metrics()
@@ -256,6 +258,10 @@ fn follow(
         &destination.key,
         &app_label_value(app.namespace(), app.name()),
         kinds,
+        app.spec
+            .ignore_differences
+            .iter()
+            .any(|rule| !rule.managed_fields_managers.is_empty()),
         Arc::clone(&destination.engine),
         Arc::clone(memory),
     );

@@ -152,12 +152,14 @@ async fn sleep_until(at: Option<Instant>) {
 /// Updates the store and queues a reconcile when what changed is not just the status.
 fn application_seen(ctx: &Context, queue: &mut WorkQueue, seen: Seen) {
     match seen {
-        Seen::Applied(app) => {
+        Seen::Applied(mut app) => {
             let key = app.key();
-            if app.operation.is_none() {
-                if let Some(memory) = lock(&ctx.memory).get(&key) {
+            if let Some(memory) = lock(&ctx.memory).get(&key) {
+                if app.operation.is_none() {
                     memory.lock().handled_operation = None;
                 }
+                // The memory holds the status this controller wrote; a second copy is not kept.
+                app.status = None;
             }
             let previous = lock(&ctx.store).insert(key.clone(), (*app).clone());
             if wants_reconcile(previous.as_ref(), &app) {
@@ -201,7 +203,11 @@ async fn watch_applications(
     tokio::pin!(stream);
     while let Some(event) = stream.next().await {
         let message = match event {
-            Ok(Event::Apply(app) | Event::InitApply(app)) => Seen::Applied(Box::new(app)),
+            Ok(Event::Apply(mut app) | Event::InitApply(mut app)) => {
+                // Never read, and a good part of each Application's size.
+                app.metadata.managed_fields = None;
+                Seen::Applied(Box::new(app))
+            }
             Ok(Event::Delete(app)) => Seen::Deleted(app.key()),
             Ok(Event::Init | Event::InitDone) => continue,
             Err(error) => {

@@ -21,6 +21,7 @@ pub struct App {
     depends_on: Vec<String>,
     secret_ref: Option<String>,
     retry: Option<(i64, String)>,
+    cluster: Option<String>,
 }
 
 impl App {
@@ -41,7 +42,14 @@ impl App {
             depends_on: Vec::new(),
             secret_ref: None,
             retry: None,
+            cluster: None,
         }
+    }
+
+    /// Deploys to the registered cluster `name` (spec.destination.name).
+    pub fn destination_cluster(mut self, name: &str) -> App {
+        self.cluster = Some(name.to_owned());
+        self
     }
 
     /// Renames the Application (still in namespace `default`).
@@ -149,6 +157,13 @@ impl App {
             text.push_str(&format!(
                 "    retry: {{limit: {limit}, backoff: {{duration: {duration}, factor: 2}}}}\n"
             ));
+        }
+        if let Some(cluster) = &self.cluster {
+            text = text.replacen(
+                "  destination:\n",
+                &format!("  destination:\n    name: {cluster}\n"),
+                1,
+            );
         }
         if let Some(secret) = &self.secret_ref {
             text = text.replacen(

@@ -32,6 +32,16 @@ pub struct Cluster {
 impl Cluster {
     /// Starts a cluster whose simulated workloads settle after [`SIMULATOR_DELAY`].
     pub fn start() -> Cluster {
+        Cluster::start_with(None)
+    }
+
+    /// Starts a cluster that serves HTTPS and wants `token` on every request (its kubeconfig
+    /// carries the CA and the token), as a remote destination does.
+    pub fn start_with_token(token: &str) -> Cluster {
+        Cluster::start_with(Some(token.to_owned()))
+    }
+
+    fn start_with(token: Option<String>) -> Cluster {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -40,6 +50,7 @@ impl Cluster {
         let dev = runtime
             .block_on(DevCluster::start(DevClusterConfig {
                 simulate: Some(SIMULATOR_DELAY),
+                token,
                 ..DevClusterConfig::default()
             }))
             .unwrap();
@@ -52,6 +63,11 @@ impl Cluster {
             dir,
             kubeconfig,
         }
+    }
+
+    /// The kubeconfig's text (with the CA and token of a cluster that has them).
+    pub fn kubeconfig_text(&self) -> String {
+        std::fs::read_to_string(&self.kubeconfig).unwrap()
     }
 
     /// A path in this cluster's scratch directory.
