@@ -4,6 +4,7 @@ mod app_file;
 mod cluster;
 mod controller;
 mod crd;
+mod demo;
 mod output;
 mod render;
 mod signals;
@@ -34,6 +35,10 @@ enum Command {
     Diff(Box<sync::DiffArgs>),
     /// Print the CustomResourceDefinitions Driftless needs.
     Crd,
+    /// Try Driftless in one command: an embedded cluster, an example Git repository with four
+    /// apps, the controller and the HTTP API; a commit to the repository is applied within a
+    /// second. Stops on Ctrl-C; running it again resumes.
+    Demo(Box<demo::DemoArgs>),
 }
 
 impl Cli {
@@ -41,7 +46,7 @@ impl Cli {
     /// output is the point.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Cluster(_) => "info",
+            Command::Cluster(_) | Command::Demo(_) => "info",
             _ => "warn",
         }
     }
@@ -68,6 +73,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::from(2)
         })),
         Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
+        Command::Demo(args) => demo::run(*args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
