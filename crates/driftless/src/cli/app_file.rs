@@ -126,7 +126,13 @@ pub fn read_application(path: &Path) -> anyhow::Result<Application> {
 
 /// A client for the kubeconfig at `path`, or the inferred one ($KUBECONFIG, ~/.kube/config).
 pub async fn client(path: Option<&Path>) -> anyhow::Result<Client> {
-    let config = match path {
+    let config = kube_config(path).await?;
+    Client::try_from(config).context("creating the Kubernetes client")
+}
+
+/// The configuration of the kubeconfig at `path`, or the inferred one.
+pub async fn kube_config(path: Option<&Path>) -> anyhow::Result<Config> {
+    Ok(match path {
         Some(path) => {
             let kubeconfig = Kubeconfig::read_from(path)
                 .with_context(|| format!("reading kubeconfig {}", path.display()))?;
@@ -137,6 +143,5 @@ pub async fn client(path: Option<&Path>) -> anyhow::Result<Client> {
         None => Config::infer()
             .await
             .context("no kubeconfig found (set KUBECONFIG or --kubeconfig)")?,
-    };
-    Client::try_from(config).context("creating the Kubernetes client")
+    })
 }

@@ -35,6 +35,9 @@ enum Command {
     Diff(Box<sync::DiffArgs>),
     /// Print the CustomResourceDefinitions Driftless needs.
     Crd,
+    /// Reconcile every Application of the cluster of the kubeconfig, and serve the HTTP API,
+    /// webhooks and metrics.
+    Controller(Box<controller::ControllerArgs>),
     /// Try Driftless in one command: an embedded cluster, an example Git repository with four
     /// apps, the controller and the HTTP API; a commit to the repository is applied within a
     /// second. Stops on Ctrl-C; running it again resumes.
@@ -46,7 +49,7 @@ impl Cli {
     /// output is the point.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Cluster(_) | Command::Demo(_) => "info",
+            Command::Cluster(_) | Command::Controller(_) | Command::Demo(_) => "info",
             _ => "warn",
         }
     }
@@ -59,6 +62,7 @@ pub fn init_logging(default_level: &str) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
 }
 
@@ -73,6 +77,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             ExitCode::from(2)
         })),
         Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
+        Command::Controller(args) => controller::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::Demo(args) => demo::run(*args).await.map(|()| ExitCode::SUCCESS),
     }
 }

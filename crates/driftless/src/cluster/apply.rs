@@ -28,11 +28,12 @@ impl ResourceManager {
         objects: &[(&Desired, bool)],
         timeout: Duration,
     ) -> (ChangeSet, Vec<Option<Value>>) {
-        let applied: Vec<Applied> = stream::iter(objects)
+        // Futures made outside the stream: see `ResourceManager::diff`.
+        let applies: Vec<_> = objects
+            .iter()
             .map(|(object, create)| self.apply_one(object, *create, timeout))
-            .buffered(CONCURRENCY)
-            .collect()
-            .await;
+            .collect();
+        let applied: Vec<Applied> = stream::iter(applies).buffered(CONCURRENCY).collect().await;
         let (entries, stored) = applied.into_iter().map(|a| (a.entry, a.stored)).unzip();
         (ChangeSet { entries }, stored)
     }

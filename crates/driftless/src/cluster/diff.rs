@@ -50,8 +50,13 @@ impl ResourceManager {
         state: &AppliedState,
         rules: &[IgnoreDifference],
     ) -> Vec<Verdict> {
-        stream::iter(objects)
+        // The futures are made before they enter the stream so that no closure is part of the
+        // stream's type: a closure there makes the whole sync future not provably Send.
+        let comparisons: Vec<_> = objects
+            .iter()
             .map(|object| self.diff_one(object, live, state, rules))
+            .collect();
+        stream::iter(comparisons)
             .buffered(CONCURRENCY)
             .collect()
             .await

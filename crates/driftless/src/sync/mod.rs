@@ -188,6 +188,8 @@ pub struct SyncOutcome {
     pub operated: bool,
     /// True when the request only compared (a diff), so no operation is recorded.
     pub compared_only: bool,
+    /// How long resolving and fetching the revision took, when it was fetched.
+    pub fetch_duration: Option<Duration>,
 }
 
 impl SyncOutcome {

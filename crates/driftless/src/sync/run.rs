@@ -97,6 +97,7 @@ impl Engine {
             }
         };
         outcome.revision = rendered.revision.clone();
+        outcome.fetch_duration = rendered.fetch_duration;
         let mut sync = self.prepare(app, &rendered).await?;
         sync.cache = request.live_cache.clone();
         sync.progress = request.progress.clone();

@@ -22,6 +22,8 @@ pub struct Rendered {
     pub revision: String,
     /// The manifests, in render order.
     pub manifests: Arc<Vec<Manifest>>,
+    /// How long resolving and fetching the revision took (none for a local directory).
+    pub fetch_duration: Option<std::time::Duration>,
 }
 
 /// Resolves `revision` of `source` (credentials from the Secret its secretRef names, in the
@@ -35,6 +37,7 @@ pub async fn fetch_and_render(
     revision: &str,
 ) -> Result<Rendered, SyncError> {
     let repo = repository(client, app, source, revision).await?;
+    let started = std::time::Instant::now();
     let (commit, artifact) = git
         .fetch(&repo, revision)
         .await
@@ -43,6 +46,7 @@ pub async fn fetch_and_render(
             revision: revision.to_owned(),
             source: Box::new(e),
         })?;
+    let fetch_duration = Some(started.elapsed());
     let commit = commit.id.as_str().to_owned();
     let manifests = render(
         renderer,
@@ -55,6 +59,7 @@ pub async fn fetch_and_render(
     Ok(Rendered {
         revision: commit,
         manifests,
+        fetch_duration,
     })
 }
 
@@ -120,6 +125,7 @@ pub async fn render_local(
     Ok(Rendered {
         revision: LOCAL_REVISION.to_owned(),
         manifests,
+        fetch_duration: None,
     })
 }
 

@@ -18,6 +18,9 @@ pub struct App {
     interval: Option<String>,
     suspend: bool,
     ignore_differences: Vec<String>,
+    depends_on: Vec<String>,
+    secret_ref: Option<String>,
+    retry: Option<(i64, String)>,
 }
 
 impl App {
@@ -35,7 +38,51 @@ impl App {
             interval: None,
             suspend: false,
             ignore_differences: Vec::new(),
+            depends_on: Vec::new(),
+            secret_ref: None,
+            retry: None,
         }
+    }
+
+    /// Renames the Application (still in namespace `default`).
+    pub fn named(mut self, name: &str) -> App {
+        self.name = name.to_owned();
+        self
+    }
+
+    /// Sets the source path.
+    pub fn path(mut self, path: &str) -> App {
+        self.path = path.to_owned();
+        self
+    }
+
+    /// Sets the destination namespace.
+    pub fn into_namespace(mut self, namespace: &str) -> App {
+        self.destination = namespace.to_owned();
+        self
+    }
+
+    /// Adds an Application (in `default`) this one waits for (spec.dependsOn).
+    pub fn depends_on(mut self, name: &str) -> App {
+        self.depends_on.push(name.to_owned());
+        self
+    }
+
+    /// Sets spec.source.secretRef.
+    pub fn secret_ref(mut self, name: &str) -> App {
+        self.secret_ref = Some(name.to_owned());
+        self
+    }
+
+    /// Sets syncPolicy.retry with `limit` and a back-off starting at `duration` (factor 2).
+    pub fn retry(mut self, limit: i64, duration: &str) -> App {
+        self.retry = Some((limit, duration.to_owned()));
+        self
+    }
+
+    /// The Application's name.
+    pub fn name(&self) -> &str {
+        &self.name
     }
 
     /// Turns automated sync on, with `prune` as syncPolicy.automated.prune.
@@ -97,6 +144,24 @@ impl App {
                 "    automated: {{prune: {prune}, selfHeal: {}}}\n",
                 self.self_heal
             ));
+        }
+        if let Some((limit, duration)) = &self.retry {
+            text.push_str(&format!(
+                "    retry: {{limit: {limit}, backoff: {{duration: {duration}, factor: 2}}}}\n"
+            ));
+        }
+        if let Some(secret) = &self.secret_ref {
+            text = text.replacen(
+                "  destination:\n",
+                &format!("    secretRef: {{name: {secret}}}\n  destination:\n"),
+                1,
+            );
+        }
+        if !self.depends_on.is_empty() {
+            text.push_str("  dependsOn:\n");
+            for name in &self.depends_on {
+                text.push_str(&format!("  - name: {name}\n"));
+            }
         }
         if let Some(interval) = &self.interval {
             text.push_str(&format!("  interval: {interval}\n"));

@@ -14,6 +14,7 @@
 
 mod app;
 mod cluster;
+mod controller;
 mod manifests;
 mod objects;
 mod repo;
@@ -22,4 +23,4 @@ pub mod watch;
 
 // The helpers as the tests name them, `sync_support::*`; each binary uses only part of them.
 #[allow(unused_imports)]
-pub use self::{app::*, cluster::*, manifests::*, objects::*, repo::*, table::*};
+pub use self::{app::*, cluster::*, controller::*, manifests::*, objects::*, repo::*, table::*};
