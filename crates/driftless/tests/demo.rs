@@ -247,11 +247,7 @@ fn the_demo_syncs_every_example_follows_commits_stops_on_sigterm_and_resumes() {
     demo.kubectl(&["get", "deployment", "dashboard", "-n", "demo-dashboard"]);
     demo.kubectl(&["get", "service", "waves", "-n", "demo-waves"]);
 
-    // The API answers with the token the demo keeps.
     let token = std::fs::read_to_string(data_dir.join("api-token")).unwrap();
-    let (code, body) = api_get(&demo.api, "/api/v1/applications", token.trim());
-    assert_eq!(code, 200, "{body}");
-    assert!(body.contains("guestbook"), "{body}");
 
     // A commit in the repository is applied within a few seconds.
     let repo = data_dir.join("repo");
@@ -316,6 +312,11 @@ fn the_demo_syncs_every_example_follows_commits_stops_on_sigterm_and_resumes() {
         "jsonpath={.data.greeting}",
     ]);
     assert_eq!(greeting, "Hello from a commit");
+    // The API answers with the token the demo keeps.
+    let (code, body) = api_get(&again.api, "/api/v1/applications", token.trim());
+    assert_eq!(code, 200, "{body}");
+    assert!(body.contains("guestbook"), "{body}");
+
     let (status, _) = again.terminate();
     assert!(status.success());
 }

@@ -148,7 +148,11 @@ pub fn with_namespace(text: &str, namespace: &str) -> anyhow::Result<String> {
             context.insert("namespace".into(), Value::String(namespace.into()));
         }
     }
-    serde_saphyr::to_string(&config).context("writing the kubeconfig")
+    let mut text = serde_saphyr::to_string(&config).context("writing the kubeconfig")?;
+    if !text.ends_with('\n') {
+        text.push('\n');
+    }
+    Ok(text)
 }
 
 /// Applies (server-side) the Application CRD, the namespace and one Application per example.
@@ -245,6 +249,7 @@ mod tests {
             "http://127.0.0.1:1234"
         );
         assert_eq!(config["current-context"], "devcluster");
+        assert!(changed.ends_with('\n'));
     }
 
     #[test]
