@@ -94,6 +94,19 @@ impl RunningDemo {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// The guestbook's greeting, as the cluster has it.
+    fn greeting(&self) -> String {
+        self.kubectl(&[
+            "get",
+            "configmap",
+            "guestbook-config",
+            "-n",
+            "demo-guestbook",
+            "-o",
+            "jsonpath={.data.greeting}",
+        ])
+    }
+
     /// `name -> (sync status, health status)` of the Applications, read with kubectl.
     fn applications(&self) -> Vec<(String, String, String)> {
         let list: Value = serde_json::from_str(&self.kubectl(&[
@@ -193,7 +206,8 @@ fn git(repo: &Path, args: &[&str]) -> String {
 /// `GET path` on the API with the bearer token; returns the status code and the body.
 fn api_get(base: &str, path: &str, token: &str) -> (u16, String) {
     let host = base.strip_prefix("http://").unwrap();
-    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    let mut stream = std::net::TcpStream::connect(host)
+        .unwrap_or_else(|e| panic!("the HTTP API at {base} does not answer: {e}"));
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
@@ -233,19 +247,27 @@ fn the_demo_syncs_every_example_follows_commits_stops_on_sigterm_and_resumes() {
 
     demo.wait_all_synced_and_healthy(Duration::from_secs(60));
     // The objects are there, in their demo-<app> namespaces.
-    let greeting = demo.kubectl(&[
-        "get",
-        "configmap",
-        "guestbook-config",
-        "-n",
-        "demo-guestbook",
-        "-o",
-        "jsonpath={.data.greeting}",
-    ]);
+    let greeting = demo.greeting();
     assert_eq!(greeting, "Hello from Driftless");
     demo.kubectl(&["get", "deployment", "podinfo", "-n", "demo-podinfo"]);
     demo.kubectl(&["get", "deployment", "dashboard", "-n", "demo-dashboard"]);
     demo.kubectl(&["get", "service", "waves", "-n", "demo-waves"]);
+
+    // A second demo on the same directory is refused in one line; the first is undisturbed.
+    let second = Command::new(env!("CARGO_BIN_EXE_driftless"))
+        .args(["demo", "--data-dir"])
+        .arg(&data_dir)
+        .args(["--listen", "127.0.0.1:0"])
+        .output()
+        .unwrap();
+    assert!(!second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr
+            .lines()
+            .any(|l| l.starts_with("error: another `driftless demo` is using")),
+        "{stderr}"
+    );
 
     let token = std::fs::read_to_string(data_dir.join("api-token")).unwrap();
 
@@ -261,15 +283,7 @@ fn the_demo_syncs_every_example_follows_commits_stops_on_sigterm_and_resumes() {
     git(&repo, &["commit", "-q", "-am", "a new greeting"]);
     let committed = Instant::now();
     loop {
-        let greeting = demo.kubectl(&[
-            "get",
-            "configmap",
-            "guestbook-config",
-            "-n",
-            "demo-guestbook",
-            "-o",
-            "jsonpath={.data.greeting}",
-        ]);
+        let greeting = demo.greeting();
         if greeting == "Hello from a commit" {
             break;
         }
@@ -302,15 +316,7 @@ fn the_demo_syncs_every_example_follows_commits_stops_on_sigterm_and_resumes() {
         "the Applications kept their status: {apps:?}"
     );
     again.wait_all_synced_and_healthy(Duration::from_secs(60));
-    let greeting = again.kubectl(&[
-        "get",
-        "configmap",
-        "guestbook-config",
-        "-n",
-        "demo-guestbook",
-        "-o",
-        "jsonpath={.data.greeting}",
-    ]);
+    let greeting = again.greeting();
     assert_eq!(greeting, "Hello from a commit");
     // The API answers with the token the demo keeps.
     let (code, body) = api_get(&again.api, "/api/v1/applications", token.trim());

@@ -53,6 +53,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     ensure_free(args.listen, "--listen")?;
     ensure_free(args.cluster_listen, "--cluster-listen")?;
     let dir = DemoDir::open(&args.data_dir)?;
+    let _lock = dir.lock()?;
     let Prepared {
         dir,
         cluster,

@@ -46,6 +46,28 @@ impl DemoDir {
         Ok(DemoDir { root })
     }
 
+    /// Takes the directory for this process: one demo at a time may use it (two would run two
+    /// clusters over one store). Held until the returned file is dropped.
+    pub fn lock(&self) -> anyhow::Result<std::fs::File> {
+        let path = self.root.join("demo.lock");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        match file.try_lock() {
+            Ok(()) => Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) => bail!(
+                "another `driftless demo` is using {}; stop it first or choose another --data-dir",
+                self.root.display()
+            ),
+            Err(std::fs::TryLockError::Error(error)) => {
+                Err(error).with_context(|| format!("locking {}", path.display()))
+            }
+        }
+    }
+
     /// The data directory.
     pub fn root(&self) -> &Path {
         &self.root
@@ -264,6 +286,20 @@ mod tests {
                 .contains("cannot create the data directory"),
             "{error}"
         );
+    }
+
+    #[test]
+    fn one_demo_at_a_time_uses_a_data_directory() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = DemoDir::open(tmp.path()).unwrap();
+        let held = dir.lock().unwrap();
+        let error = dir.lock().unwrap_err().to_string();
+        assert!(
+            error.contains("another `driftless demo` is using"),
+            "{error}"
+        );
+        drop(held);
+        dir.lock().unwrap();
     }
 
     /// The whole setup against a real devcluster, twice on the same directory: the second
