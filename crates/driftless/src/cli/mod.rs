@@ -38,9 +38,11 @@ enum Command {
     /// Reconcile every Application of the cluster of the kubeconfig, and serve the HTTP API,
     /// webhooks and metrics.
     Controller(Box<controller::ControllerArgs>),
-    /// Try Driftless in one command: an embedded cluster, an example Git repository with four
-    /// apps, the controller and the HTTP API; a commit to the repository is applied within a
-    /// second. Stops on Ctrl-C; running it again resumes.
+    /// Try Driftless in one command: a cluster, example apps in Git, the controller and the API.
+    ///
+    /// An embedded cluster, an example Git repository with four apps, the controller and the
+    /// HTTP API; a commit to the repository is applied within a second. Stops on Ctrl-C;
+    /// running it again resumes.
     Demo(Box<demo::DemoArgs>),
 }
 
