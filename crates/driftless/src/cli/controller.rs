@@ -1,7 +1,8 @@
 //! `driftless controller`: the controller, the HTTP API and the webhook receiver in one
-//! process; also what `driftless demo` starts in-process.
-
+//! process, with leader election among replicas; also what `driftless demo` starts
+//! in-process.
 #![allow(dead_code)] // The in-process entry is wired by `driftless demo`.
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -10,11 +11,13 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::Args;
 use driftless::cluster::Destinations;
+use driftless::controller::leader::{LeaderElector, LeaseConfig};
 use driftless::controller::{self, ControllerConfig, Hub, Metrics};
+use driftless::server::{self, ApiTokens, Role, ServerState, WebhookSecret};
 use driftless::sync::Settings;
 use driftless_render::Renderer;
 use driftless_source::{Source, SourceConfig};
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
 use super::app_file::kube_config;
@@ -40,6 +43,57 @@ pub struct ControllerArgs {
     #[arg(long, env = "DRIFTLESS_TIMEOUT", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..=604_800))]
     timeout: u64,
+    /// Address of the HTTP API, webhooks and metrics.
+    #[arg(long, env = "DRIFTLESS_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// API tokens, one `TOKEN ROLE` per line (roles: admin, read-only).
+    #[arg(long, env = "DRIFTLESS_API_TOKEN_FILE")]
+    api_token_file: Option<PathBuf>,
+    /// A Secret in the system namespace whose key `tokens` holds the API tokens (same format).
+    #[arg(
+        long,
+        env = "DRIFTLESS_API_TOKEN_SECRET",
+        conflicts_with = "api_token_file"
+    )]
+    api_token_secret: Option<String>,
+    /// The shared secret of the Git hosts' webhooks.
+    #[arg(long, env = "DRIFTLESS_WEBHOOK_SECRET_FILE")]
+    webhook_secret_file: Option<PathBuf>,
+    /// A Secret in the system namespace whose key `webhook-secret` holds the webhook secret.
+    #[arg(
+        long,
+        env = "DRIFTLESS_WEBHOOK_SECRET",
+        conflicts_with = "webhook_secret_file"
+    )]
+    webhook_secret: Option<String>,
+    /// Namespace of the controller's own objects: cluster Secrets of the destinations, the
+    /// leader Lease, the API token and webhook Secrets.
+    #[arg(long, env = "DRIFTLESS_SYSTEM_NAMESPACE", default_value = "driftless")]
+    system_namespace: String,
+    /// Elect one leader among the replicas through a Lease; `false` reconciles at once (run one replica only).
+    #[arg(long, env = "DRIFTLESS_LEADER_ELECT", default_value_t = true, action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// How long a Lease that is not renewed stays with its holder (a duration: 15s, 2s, 500ms).
+    #[arg(long, env = "DRIFTLESS_LEASE_DURATION", default_value = "15s", value_parser = parse_duration)]
+    lease_duration: Duration,
+    /// How long a leader keeps leading while renewals fail.
+    #[arg(long, env = "DRIFTLESS_RENEW_DEADLINE", default_value = "10s", value_parser = parse_duration)]
+    renew_deadline: Duration,
+    /// How often the Lease is read and renewed.
+    #[arg(long, env = "DRIFTLESS_RETRY_PERIOD", default_value = "2s", value_parser = parse_duration)]
+    retry_period: Duration,
+}
+
+/// A positive Go duration (`15s`, `250ms`, `1m30s`).
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    let parsed: kube::core::Duration = text
+        .parse()
+        .map_err(|e| format!("{text:?} is not a duration like 15s or 250ms: {e}"))?;
+    let duration: Duration = parsed.into();
+    if parsed.is_negative() || duration.is_zero() {
+        return Err(format!("{text:?} must be positive"));
+    }
+    Ok(duration)
 }
 
 /// What an in-process controller needs, already decided by the caller.
@@ -60,8 +114,9 @@ pub struct InProcess {
 pub struct RunningController {
     hub: Hub,
     api_addr: SocketAddr,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: JoinHandle<()>,
+    stop: Option<oneshot::Sender<()>>,
+    controller: JoinHandle<()>,
+    server: JoinHandle<()>,
 }
 
 impl RunningController {
@@ -80,34 +135,51 @@ impl RunningController {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        let _ = (&mut self.task).await;
+        let _ = (&mut self.controller).await;
+        let _ = (&mut self.server).await;
     }
 }
 
 /// The parts every controller process is made of.
 struct Parts {
     client: kube::Client,
+    metrics: Arc<Metrics>,
     cache_dir: PathBuf,
     namespace: Option<String>,
     concurrency: usize,
     timeout: Duration,
     listen: SocketAddr,
+    system_namespace: String,
+    tokens: ApiTokens,
+    webhook: Option<WebhookSecret>,
 }
 
-/// Starts a controller (leading at once, no election) and its HTTP server.
+/// The system namespace of an in-process controller.
+const IN_PROCESS_SYSTEM_NAMESPACE: &str = "driftless";
+
+/// Starts a controller (leading at once, no election) and its HTTP server, with one admin
+/// token and the webhook secret.
 pub async fn start_in_process(options: InProcess) -> anyhow::Result<RunningController> {
-    let (_leading_tx, leading) = watch::channel(true);
     let parts = Parts {
         client: options.client,
+        metrics: Arc::new(Metrics::new()),
         cache_dir: options.cache_dir,
         namespace: None,
-        concurrency: 8,
-        timeout: Duration::from_secs(300),
+        concurrency: ControllerConfig::default().concurrency,
+        timeout: Settings::default().health_timeout,
         listen: options.listen,
+        system_namespace: IN_PROCESS_SYSTEM_NAMESPACE.to_owned(),
+        tokens: ApiTokens::single(&options.admin_token, Role::Admin).context("the API token")?,
+        webhook: Some(WebhookSecret::new(&options.webhook_secret).context("the webhook secret")?),
     };
-    let running = start(parts, leading).await?;
-    // The sender lives as long as the controller: leadership never changes in-process.
-    std::mem::forget(_leading_tx);
+    let (leading_tx, leading) = watch::channel(true);
+    let mut running = start(parts, leading).await?;
+    // Leadership never changes in-process: the sender lives as long as the controller task.
+    let controller = std::mem::replace(&mut running.controller, tokio::spawn(async {}));
+    running.controller = tokio::spawn(async move {
+        let _ = controller.await;
+        drop(leading_tx);
+    });
     Ok(running)
 }
 
@@ -117,9 +189,18 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
     let config = kube_config(args.kubeconfig.as_deref()).await?;
     let metrics = Arc::new(Metrics::new());
     let client = counted_client(config, &metrics)?;
-    let (_leading_tx, leading) = watch::channel(true);
+    let elector = args
+        .leader_elect
+        .then(|| lease_elector(&client, &args))
+        .transpose()?;
+    if elector.is_some() {
+        require_namespace(&client, &args.system_namespace).await?;
+    }
+    let (tokens, webhook) = server_secrets(&client, &args).await?;
+    let (leading_tx, leading) = watch::channel(elector.is_none());
     let parts = Parts {
         client,
+        metrics,
         cache_dir: args
             .cache_dir
             .clone()
@@ -127,19 +208,115 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
         namespace: args.namespace.clone(),
         concurrency: usize::from(args.concurrency),
         timeout: Duration::from_secs(args.timeout),
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        listen: args.listen,
+        system_namespace: args.system_namespace.clone(),
+        tokens,
+        webhook,
     };
-    let running = start_with(parts, leading, metrics).await?;
-    match &args.namespace {
-        Some(namespace) => {
-            println!("driftless controller: reconciling the Applications of namespace {namespace}")
-        }
-        None => println!("driftless controller: reconciling the Applications of every namespace"),
-    }
+    let running = start(parts, leading).await?;
+    println!(
+        "{}",
+        announcement(&args, elector.as_ref(), running.api_addr())
+    );
+    let (elector_stop, elector_stopped) = oneshot::channel::<()>();
+    let election = tokio::spawn(elect(elector, leading_tx, elector_stopped));
     stop.wait().await;
     println!("shutting down");
     running.stop().await;
+    let _ = elector_stop.send(());
+    let _ = election.await;
     Ok(())
+}
+
+/// The first line `driftless controller` prints: what it reconciles, how it is elected and
+/// where its API listens.
+fn announcement(args: &ControllerArgs, elector: Option<&LeaderElector>, api: SocketAddr) -> String {
+    let scope = match &args.namespace {
+        Some(namespace) => format!("the Applications of namespace {namespace}"),
+        None => "the Applications of every namespace".to_owned(),
+    };
+    let election = match elector {
+        Some(elector) => format!(
+            "leader election through Lease {}/{} as {}",
+            elector.config().namespace,
+            elector.config().name,
+            elector.config().identity
+        ),
+        None => "no leader election".to_owned(),
+    };
+    format!("driftless controller: reconciling {scope}; {election}; API at http://{api}")
+}
+
+/// Takes part in the election until `stopped` (or, without an elector, leads until then).
+async fn elect(
+    elector: Option<LeaderElector>,
+    leading: watch::Sender<bool>,
+    stopped: oneshot::Receiver<()>,
+) {
+    let stopped = async move {
+        let _ = stopped.await;
+    };
+    match elector {
+        Some(elector) => {
+            if let Err(error) = elector.run(&leading, stopped).await {
+                tracing::warn!(%error, "releasing the leader Lease failed; it expires on its own");
+            }
+        }
+        None => stopped.await,
+    }
+}
+
+/// Fails with a clear message when the system namespace, where the Lease lives, is missing.
+async fn require_namespace(client: &kube::Client, namespace: &str) -> anyhow::Result<()> {
+    let api: kube::Api<k8s_openapi::api::core::v1::Namespace> = kube::Api::all(client.clone());
+    match api.get_opt(namespace).await {
+        Ok(Some(_)) => Ok(()),
+        Ok(None) => anyhow::bail!(
+            "namespace {namespace} (--system-namespace) does not exist; create it \
+             (kubectl create namespace {namespace}) or run a single replica with --leader-elect=false"
+        ),
+        Err(error) => Err(error).context("reading the system namespace"),
+    }
+}
+
+/// The elector of `driftless controller`'s Lease in the system namespace.
+fn lease_elector(client: &kube::Client, args: &ControllerArgs) -> anyhow::Result<LeaderElector> {
+    let config = LeaseConfig {
+        lease_duration: args.lease_duration,
+        renew_deadline: args.renew_deadline,
+        retry_period: args.retry_period,
+        ..LeaseConfig::new(&args.system_namespace)
+    };
+    LeaderElector::new(client.clone(), config).context("leader election")
+}
+
+/// The API tokens and the webhook secret, from files or Secrets. Without tokens every API
+/// request is refused (401); without a webhook secret every webhook is (403).
+async fn server_secrets(
+    client: &kube::Client,
+    args: &ControllerArgs,
+) -> anyhow::Result<(ApiTokens, Option<WebhookSecret>)> {
+    let namespace = &args.system_namespace;
+    let tokens = match (&args.api_token_file, &args.api_token_secret) {
+        (Some(path), _) => ApiTokens::from_file(path).context("--api-token-file")?,
+        (None, Some(name)) => ApiTokens::from_secret(client, namespace, name)
+            .await
+            .context("--api-token-secret")?,
+        (None, None) => {
+            tracing::warn!("no API tokens configured (--api-token-file or --api-token-secret): every API request will be refused");
+            ApiTokens::none()
+        }
+    };
+    let webhook = match (&args.webhook_secret_file, &args.webhook_secret) {
+        (Some(path), _) => Some(WebhookSecret::from_file(path).context("--webhook-secret-file")?),
+        (None, Some(name)) => Some(
+            WebhookSecret::from_secret(client, namespace, name)
+                .await
+                .context("--webhook-secret")?,
+        ),
+        (None, None) => None,
+    };
+    Ok((tokens, webhook))
 }
 
 /// A client of `config` whose every request is counted in `metrics`.
@@ -149,15 +326,11 @@ fn counted_client(config: kube::Config, metrics: &Arc<Metrics>) -> anyhow::Resul
     Ok(builder.with_layer(&metrics.api_layer()).build())
 }
 
+/// Starts the controller and its HTTP server; both stop on [`RunningController::stop`].
 async fn start(parts: Parts, leading: watch::Receiver<bool>) -> anyhow::Result<RunningController> {
-    start_with(parts, leading, Arc::new(Metrics::new())).await
-}
-
-async fn start_with(
-    parts: Parts,
-    leading: watch::Receiver<bool>,
-    metrics: Arc<Metrics>,
-) -> anyhow::Result<RunningController> {
+    let (listener, api_addr) = server::bind(parts.listen)
+        .await
+        .with_context(|| format!("listening on {}", parts.listen))?;
     let git = Source::open(SourceConfig::new(&parts.cache_dir))
         .context("opening the repository cache")?;
     let destinations = Destinations::new(
@@ -167,26 +340,43 @@ async fn start_with(
         Settings {
             health_timeout: parts.timeout,
         },
+        parts.system_namespace,
     );
-    let (hub, triggers) = Hub::new(Arc::new(destinations), metrics);
+    let (hub, triggers) = Hub::new(Arc::new(destinations), parts.metrics);
     let config = ControllerConfig {
         namespace: parts.namespace,
         concurrency: parts.concurrency,
     };
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(controller::run(
+    let (stop_tx, stop_rx) = oneshot::channel::<()>();
+    let (server_stop_tx, server_stop_rx) = oneshot::channel::<()>();
+    let controller = tokio::spawn(controller::run(
         hub.clone(),
         triggers,
         config,
         leading,
         async move {
             let _ = stop_rx.await;
+            let _ = server_stop_tx.send(());
         },
     ));
+    let state = ServerState {
+        hub: hub.clone(),
+        tokens: parts.tokens,
+        webhook: parts.webhook,
+    };
+    let server = tokio::spawn(async move {
+        let stopped = async move {
+            let _ = server_stop_rx.await;
+        };
+        if let Err(error) = server::serve(listener, state, stopped).await {
+            tracing::error!(%error, "the HTTP server stopped");
+        }
+    });
     Ok(RunningController {
         hub,
-        api_addr: parts.listen,
+        api_addr,
         stop: Some(stop_tx),
-        task,
+        controller,
+        server,
     })
 }

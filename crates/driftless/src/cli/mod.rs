@@ -1,5 +1,6 @@
 //! Command-line interface: flags parsed into plain data, one file per command group.
 
+mod app;
 mod app_file;
 mod cluster;
 mod controller;
@@ -38,6 +39,9 @@ enum Command {
     /// Reconcile every Application of the cluster of the kubeconfig, and serve the HTTP API,
     /// webhooks and metrics.
     Controller(Box<controller::ControllerArgs>),
+    /// The Applications of the cluster: list, get, diff, sync, history, rollback, suspend,
+    /// resume, refresh, delete, create.
+    App(Box<app::AppArgs>),
     /// Try Driftless in one command: a cluster, example apps in Git, the controller and the API.
     ///
     /// An embedded cluster, an example Git repository with four apps, the controller and the
@@ -52,6 +56,8 @@ impl Cli {
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
             Command::Cluster(_) | Command::Controller(_) | Command::Demo(_) => "info",
+            // The client's own error logs would repeat the one-line error `app` prints.
+            Command::App(_) => "warn,kube_client=off",
             _ => "warn",
         }
     }
@@ -80,6 +86,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         })),
         Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
         Command::Controller(args) => controller::run(*args).await.map(|()| ExitCode::SUCCESS),
+        Command::App(args) => Ok(app::run(*args).await),
         Command::Demo(args) => demo::run(*args).await.map(|()| ExitCode::SUCCESS),
     }
 }

@@ -148,15 +148,26 @@ pub async fn run_diff(args: DiffArgs) -> anyhow::Result<ExitCode> {
     {
         record_status(&loaded, &outcome, &started).await?;
     }
-    if args.output == Format::Table {
+    print_diff(&outcome, args.output, args.exit_code)
+}
+
+/// Prints a comparison as `driftless diff` and `driftless app diff` do (the diffs, then the
+/// ChangeSet and a summary line, or the same as data) and returns the exit code: 2 when the
+/// comparison failed, 1 when `exit_code` is set and something differs, else 0.
+pub fn print_diff(
+    outcome: &SyncOutcome,
+    format: Format,
+    exit_code: bool,
+) -> anyhow::Result<ExitCode> {
+    if format == Format::Table {
         for diff in &outcome.diffs {
             print!("{}", diff.text);
         }
     }
-    print!("{}", render_outcome(&outcome, args.output, "diff")?);
+    print!("{}", render_outcome(outcome, format, "diff")?);
     let differs = outcome.sync == SyncStatusCode::OutOfSync
         || outcome.changes.entries.iter().any(|e| e.action.is_write());
-    Ok(match (&outcome.error, args.exit_code && differs) {
+    Ok(match (&outcome.error, exit_code && differs) {
         (Some(_), _) => ExitCode::from(2),
         (None, true) => ExitCode::from(1),
         (None, false) => ExitCode::SUCCESS,

@@ -63,6 +63,16 @@ impl LiveCache {
         self.relisting(kind);
     }
 
+    /// The resourceVersion of the object at `key` as last seen, when the cache holds it.
+    pub fn resource_version_at(&self, key: &Key) -> Option<String> {
+        self.lock()
+            .objects
+            .get(key)
+            .and_then(|value| value.pointer("/metadata/resourceVersion"))
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    }
+
     /// The cached objects of `kind` when its watch has listed them, `None` otherwise.
     pub fn objects_of(&self, kind: &KindKey) -> Option<Vec<Value>> {
         let inner = self.lock();

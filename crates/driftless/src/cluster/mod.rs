@@ -19,7 +19,10 @@ mod wait;
 
 pub use cache::LiveCache;
 pub use desired::{hash_of, Desired};
-pub use destinations::{DestinationError, Destinations, IN_CLUSTER};
+pub use destinations::{
+    Destination, DestinationError, Destinations, CLUSTER_SECRET_TYPE, IN_CLUSTER,
+    IN_CLUSTER_SERVER, SECRET_TYPE_LABEL,
+};
 pub use diff::{api_message, Verdict};
 pub use discovery::{Discovery, Resolved};
 pub use error::ClusterError;

@@ -99,6 +99,11 @@ impl AppliedState {
         self.entries.get(&key(object))
     }
 
+    /// Every recorded object, by key.
+    pub fn iter(&self) -> impl Iterator<Item = (&Key, &Recorded)> {
+        self.entries.iter()
+    }
+
     /// Forgets `object` (after it was pruned or failed).
     pub fn forget(&mut self, object: &ObjectRef) {
         self.entries.remove(&key(object));

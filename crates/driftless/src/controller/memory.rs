@@ -23,6 +23,9 @@ pub struct Remembered {
     pub last_error: Option<String>,
     /// True once the Application was Ready, so that dependents are woken on the change.
     pub ready: bool,
+    /// The operation this controller last carried out and cleared: while the watch still shows
+    /// it (the clearing not seen yet), it is not carried out again.
+    pub handled_operation: Option<driftless_core::application::Operation>,
     /// The sync status last reported, so that a newly OutOfSync comparison is an Event once.
     pub written_sync: Option<driftless_core::application::SyncStatusCode>,
 }

@@ -16,7 +16,7 @@ use super::hub::{Hub, Trigger};
 use super::memory::{is_ready, AppMemory};
 use super::policy::{interval_with_jitter, retry_delay, Action};
 use super::requests;
-use crate::cluster::KindKey;
+use crate::cluster::{AppliedState, Destination, KindKey, LiveCache};
 use crate::sync::heal::interval_of;
 use crate::sync::status::{now_rfc3339, status_after, write_status, Times};
 use crate::sync::{rollback_request, Engine, SyncOutcome, SyncRequest};
@@ -95,8 +95,8 @@ async fn reconcile_app(
             "waiting",
         );
     }
-    let engine = match ctx.hub.destinations().engine_for(app).await {
-        Ok(engine) => engine,
+    let destination = match ctx.hub.destinations().destination_for(app).await {
+        Ok(destination) => destination,
         Err(error) if error.is_terminal() => {
             return (stall(ctx, app, memory, error.to_string()).await, "stalled")
         }
@@ -113,9 +113,9 @@ async fn reconcile_app(
             return finish(ctx, app, memory, &outcome, interval).await;
         }
     };
-    let outcome = sync(ctx, app, memory, &engine, request).await;
+    let outcome = sync(ctx, app, memory, &destination.engine, request).await;
     if !outcome.resources.is_empty() {
-        follow(ctx, app, memory, &engine, &outcome);
+        follow(ctx, app, memory, &destination, &outcome);
     }
     finish(ctx, app, memory, &outcome, interval).await
 }
@@ -128,7 +128,11 @@ fn request_for(
     memory: &AppMemory,
     reasons: &BTreeSet<Trigger>,
 ) -> Result<SyncRequest, String> {
-    if let Some(operation) = &app.operation {
+    let pending = app
+        .operation
+        .as_ref()
+        .filter(|operation| memory.lock().handled_operation.as_ref() != Some(*operation));
+    if let Some(operation) = pending {
         if let Some(rollback) = &operation.rollback {
             let mut request =
                 rollback_request(app, rollback.id, rollback.force).map_err(|e| e.to_string())?;
@@ -177,13 +181,28 @@ async fn sync(
     let forwarder = tokio::spawn(forward_progress(ctx.hub.clone(), app.clone(), lines));
     let mut applied = std::mem::take(&mut memory.lock().applied);
     let outcome = engine.sync(app, &mut applied, &request).await;
+    let changed_meanwhile = changed_during_sync(&applied, &memory.cache);
     memory.lock().applied = applied;
+    if changed_meanwhile {
+        ctx.hub.trigger(&app.key(), Trigger::Drift);
+    }
     drop(request);
     let _ = forwarder.await;
     if let Some(took) = outcome.fetch_duration {
         ctx.hub.metrics().observe_git_fetch(took);
     }
     outcome
+}
+
+/// True when the watches saw a managed object at another resourceVersion than the one the
+/// sync recorded: a change made while the sync ran, which the drift router could not judge
+/// then (the applied state was being rewritten).
+fn changed_during_sync(applied: &AppliedState, cache: &LiveCache) -> bool {
+    applied.iter().any(|(key, recorded)| {
+        cache
+            .resource_version_at(key)
+            .is_some_and(|live| live != recorded.resource_version)
+    })
 }
 
 /// Writes each progress line as `status.operationState` (phase Running) and publishes it.
@@ -218,7 +237,7 @@ fn follow(
     ctx: &Context,
     app: &Application,
     memory: &Arc<AppMemory>,
-    engine: &Arc<Engine>,
+    destination: &Destination,
     outcome: &SyncOutcome,
 ) {
     let kinds: BTreeSet<KindKey> = outcome
@@ -234,18 +253,12 @@ fn follow(
         .collect();
     ctx.drift.register(
         &app.key(),
-        &destination_key(app),
+        &destination.key,
         &app_label_value(app.namespace(), app.name()),
         kinds,
-        Arc::clone(engine),
+        Arc::clone(&destination.engine),
         Arc::clone(memory),
     );
-}
-
-/// A stable name of the Application's destination, to share watches between Applications.
-fn destination_key(app: &Application) -> String {
-    let destination = &app.spec.destination;
-    format!("{}|{}", destination.name, destination.server)
 }
 
 /// Writes the status after `outcome`, records events and metrics, clears the operation and
@@ -270,6 +283,7 @@ async fn finish(
     write_if_changed(ctx, app, memory, status.clone()).await;
     report(ctx, app, memory, outcome, &status).await;
     if app.operation.is_some() {
+        memory.lock().handled_operation = app.operation.clone();
         if let Err(error) = requests::clear_operation(ctx.hub.client(), app).await {
             tracing::warn!(app = %app.key(), %error, "clearing the operation failed");
         }
@@ -405,8 +419,10 @@ async fn report(
     }
 }
 
-/// A dependency of `app` that is not Ready (`namespace/name`), if any.
+/// A dependency of `app` that is not Ready (`namespace/name`), if any. What this controller
+/// last wrote for the dependency is believed before the watch's copy, which may lag behind.
 fn unready_dependency(ctx: &Context, app: &Application) -> Option<String> {
+    let memory = lock(&ctx.memory);
     let store = lock(&ctx.store);
     app.spec.depends_on.iter().find_map(|dependency| {
         let namespace = if dependency.namespace.is_empty() {
@@ -415,10 +431,13 @@ fn unready_dependency(ctx: &Context, app: &Application) -> Option<String> {
             &dependency.namespace
         };
         let key = format!("{namespace}/{}", dependency.name);
-        let ready = store
-            .get(&key)
-            .and_then(|d| d.status.as_ref())
-            .is_some_and(is_ready);
+        let ready = match memory.get(&key) {
+            Some(remembered) => remembered.lock().ready,
+            None => store
+                .get(&key)
+                .and_then(|d| d.status.as_ref())
+                .is_some_and(is_ready),
+        };
         (!ready).then_some(key)
     })
 }

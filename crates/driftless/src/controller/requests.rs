@@ -189,7 +189,7 @@ async fn set_operation(
     name: &str,
     operation: &Operation,
 ) -> Result<Application, RequestError> {
-    let patch = json!({"operation": operation});
+    let patch = json!({ "operation": replacing(operation) });
     merge(
         client,
         namespace,
@@ -198,6 +198,24 @@ async fn set_operation(
         &patch,
     )
     .await
+}
+
+/// `operation` as a merge patch that replaces any earlier request whole: every field it
+/// leaves out is sent as null, so nothing of an earlier request survives.
+fn replacing(operation: &Operation) -> Value {
+    let sync = operation.sync.as_ref().map(|sync| {
+        let revision = Some(&sync.revision).filter(|r| !r.is_empty());
+        json!({"revision": revision, "prune": sync.prune})
+    });
+    let rollback = operation
+        .rollback
+        .as_ref()
+        .map(|rollback| json!({"id": rollback.id, "force": rollback.force}));
+    json!({
+        "sync": sync,
+        "rollback": rollback,
+        "initiatedBy": operation.initiated_by,
+    })
 }
 
 async fn merge(
@@ -220,4 +238,23 @@ async fn merge(
                 source,
             },
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_request_replaces_every_field_of_an_earlier_one() {
+        let operation = Operation {
+            sync: Some(SyncOperation::default()),
+            rollback: None,
+            initiated_by: initiated_by("cli"),
+        };
+        assert_eq!(
+            replacing(&operation),
+            json!({"sync": {"revision": null, "prune": null}, "rollback": null,
+                   "initiatedBy": {"username": "cli", "automated": false}})
+        );
+    }
 }

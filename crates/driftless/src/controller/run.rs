@@ -73,6 +73,11 @@ pub async fn run(
     let mut running: HashMap<Id, String> = HashMap::new();
     let mut is_leader = *leading.borrow_and_update();
     hub.set_leading(is_leader);
+    if is_leader {
+        tracing::info!("leading: reconciling every Application");
+    } else {
+        tracing::info!("standing by until this replica leads");
+    }
     tokio::pin!(shutdown);
     loop {
         let next_timer = queue.next_timer();
@@ -149,6 +154,11 @@ fn application_seen(ctx: &Context, queue: &mut WorkQueue, seen: Seen) {
     match seen {
         Seen::Applied(app) => {
             let key = app.key();
+            if app.operation.is_none() {
+                if let Some(memory) = lock(&ctx.memory).get(&key) {
+                    memory.lock().handled_operation = None;
+                }
+            }
             let previous = lock(&ctx.store).insert(key.clone(), (*app).clone());
             if wants_reconcile(previous.as_ref(), &app) {
                 queue.push(&key, Trigger::Changed);

@@ -27,6 +27,22 @@ impl ControllerProcess {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
+    /// `127.0.0.1:PORT` of its HTTP API, from the line it prints at start.
+    pub fn api_addr(&self) -> String {
+        let log = self.log();
+        log.split("API at http://")
+            .nth(1)
+            .and_then(|rest| rest.split_whitespace().next())
+            .unwrap_or_else(|| panic!("no API address in:\n{log}"))
+            .to_owned()
+    }
+
+    /// True once it said it leads.
+    pub fn is_leading(&self) -> bool {
+        self.log()
+            .contains("leading: reconciling every Application")
+    }
+
     /// The process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
@@ -58,10 +74,12 @@ impl Cluster {
     /// Starts `driftless controller <args>` against this cluster and waits until it says it
     /// runs. `name` tells apart the logs of several controllers of one test.
     pub fn controller(&self, name: &str, args: &[&str]) -> ControllerProcess {
+        // The leader Lease lives in the system namespace; it may exist already.
+        let _ = self.kubectl(&["create", "namespace", "driftless"]);
         let log = self.scratch(&format!("controller-{name}.log"));
         let out = File::create(&log).unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_driftless"))
-            .arg("controller")
+            .args(["controller", "--listen", "127.0.0.1:0"])
             .args(args)
             .env("KUBECONFIG", &self.kubeconfig)
             .env(

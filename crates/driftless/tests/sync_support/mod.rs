@@ -15,6 +15,7 @@
 mod app;
 mod cluster;
 mod controller;
+pub mod http;
 mod manifests;
 mod objects;
 mod repo;
