@@ -5,6 +5,7 @@ mod app_file;
 mod cluster;
 mod controller;
 mod crd;
+mod demo;
 mod output;
 mod render;
 mod signals;
@@ -41,6 +42,12 @@ enum Command {
     /// The Applications of the cluster: list, get, diff, sync, history, rollback, suspend,
     /// resume, refresh, delete, create.
     App(Box<app::AppArgs>),
+    /// Try Driftless in one command: a cluster, example apps in Git, the controller and the API.
+    ///
+    /// An embedded cluster, an example Git repository with four apps, the controller and the
+    /// HTTP API; a commit to the repository is applied within a second. Stops on Ctrl-C;
+    /// running it again resumes.
+    Demo(Box<demo::DemoArgs>),
 }
 
 impl Cli {
@@ -48,7 +55,7 @@ impl Cli {
     /// output is the point.
     pub fn default_log_level(&self) -> &'static str {
         match self.command {
-            Command::Cluster(_) | Command::Controller(_) => "info",
+            Command::Cluster(_) | Command::Controller(_) | Command::Demo(_) => "info",
             // The client's own error logs would repeat the one-line error `app` prints.
             Command::App(_) => "warn,kube_client=off",
             _ => "warn",
@@ -80,6 +87,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Crd => crd::run().map(|()| ExitCode::SUCCESS),
         Command::Controller(args) => controller::run(*args).await.map(|()| ExitCode::SUCCESS),
         Command::App(args) => Ok(app::run(*args).await),
+        Command::Demo(args) => demo::run(*args).await.map(|()| ExitCode::SUCCESS),
     }
 }
 
