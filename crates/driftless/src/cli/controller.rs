@@ -1,7 +1,6 @@
 //! `driftless controller`: the controller, the HTTP API and the webhook receiver in one
 //! process, with leader election among replicas; also what `driftless demo` starts
 //! in-process.
-#![allow(dead_code)] // The in-process entry is wired by `driftless demo`.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
