@@ -650,14 +650,16 @@ async fn webhook_bodies_over_5_mib_are_refused() {
 async fn the_diff_of_an_app_shows_what_a_sync_would_create() {
     let fixture = Fixture::start().await;
     let repo = Repo::new();
-    let first = repo.commit(
+    repo.write(
         "app/settings.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  colour: blue\n",
     );
-    let second = repo.commit(
+    let first = repo.commit("blue");
+    repo.write(
         "app/settings.yaml",
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: settings\ndata:\n  colour: green\n",
     );
+    let second = repo.commit("green");
     fixture.create_app("default", "shop", &repo.url()).await;
     let router = fixture.router();
 

@@ -16,7 +16,7 @@ use super::hub::{Hub, Trigger};
 use super::memory::{is_ready, AppMemory};
 use super::policy::{interval_with_jitter, retry_delay, Action};
 use super::requests;
-use crate::cluster::{AppliedState, Destination, KindKey, LiveCache};
+use crate::cluster::{AppliedState, Destination, LiveCache};
 use crate::sync::heal::interval_of;
 use crate::sync::status::{now_rfc3339, status_after, write_status, Times};
 use crate::sync::{rollback_request, Engine, SyncOutcome, SyncRequest};
@@ -242,17 +242,7 @@ fn follow(
     destination: &Destination,
     outcome: &SyncOutcome,
 ) {
-    let kinds: BTreeSet<KindKey> = outcome
-        .resources
-        .iter()
-        .map(|r| {
-            (
-                r.object.group.clone(),
-                r.object.version.clone(),
-                r.object.kind.clone(),
-            )
-        })
-        .collect();
+    let kinds = outcome.kinds();
     ctx.drift.register(
         &app.key(),
         &destination.key,

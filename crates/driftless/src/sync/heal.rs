@@ -3,7 +3,7 @@
 //! writes do not explain (self-heal), and poll the source every interval. Our writes never
 //! trigger a loop: an event whose resourceVersion is the one the last sync recorded is ours.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -234,17 +234,7 @@ impl Watches {
         cache: &LiveCache,
         changes: &mpsc::Sender<Change>,
     ) {
-        let kinds: BTreeSet<KindKey> = outcome
-            .resources
-            .iter()
-            .map(|r| {
-                (
-                    r.object.group.clone(),
-                    r.object.version.clone(),
-                    r.object.kind.clone(),
-                )
-            })
-            .collect();
+        let kinds = outcome.kinds();
         self.tasks.retain(|kind, task| {
             let keep = kinds.contains(kind);
             if !keep {

@@ -198,6 +198,20 @@ impl SyncOutcome {
         self.error.is_none() && !self.changes.has_failures()
     }
 
+    /// The kinds of the managed objects (what drift watches follow).
+    pub fn kinds(&self) -> std::collections::BTreeSet<crate::cluster::KindKey> {
+        self.resources
+            .iter()
+            .map(|r| {
+                (
+                    r.object.group.clone(),
+                    r.object.version.clone(),
+                    r.object.kind.clone(),
+                )
+            })
+            .collect()
+    }
+
     /// The outcome as data, as `-o json` and the HTTP API show it: revision, result, sync,
     /// health and the ChangeSet.
     pub fn to_json(&self) -> serde_json::Value {

@@ -28,6 +28,9 @@ use sha2::Sha256;
 use tokio::sync::mpsc::UnboundedReceiver;
 use tower::ServiceExt;
 
+// The sync tests' repository helper; these tests use only part of it.
+#[allow(dead_code)]
+#[path = "../sync_support/repo.rs"]
 mod repo;
 pub use repo::Repo;
 
