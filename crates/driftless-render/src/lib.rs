@@ -174,7 +174,18 @@ impl Renderer {
     /// Renders and validates `request.source`, answering from the cache when the same
     /// commit, path and options were rendered before. Errors are not cached.
     pub fn render(&self, request: &RenderRequest<'_>) -> Result<Arc<Vec<Manifest>>, RenderError> {
-        let key = CacheKey::new(request.commit, request.source, &request.release);
+        // Only Helm renders differently per release: other sources share one entry per commit,
+        // path and options however many Applications render them.
+        let neutral = Release {
+            name: "",
+            namespace: "",
+        };
+        let release = if self.renders_with_helm(request) {
+            &request.release
+        } else {
+            &neutral
+        };
+        let key = CacheKey::new(request.commit, request.source, release);
         if let Some(hit) = self.cache.as_ref().and_then(|cache| cache.get(&key)) {
             tracing::debug!(path = %request.source.path, revision = request.commit, "render cache hit");
             return Ok(hit);
@@ -192,6 +203,19 @@ impl Renderer {
             cache.insert(key, Arc::clone(&manifests));
         }
         Ok(manifests)
+    }
+
+    /// True when `request` renders with Helm, or when that cannot be told (the render will
+    /// then fail and nothing is cached).
+    fn renders_with_helm(&self, request: &RenderRequest<'_>) -> bool {
+        let Ok(checkout) = Checkout::open(request.artifact_dir) else {
+            return true;
+        };
+        checkout
+            .resolve(&request.source.path)
+            .ok()
+            .and_then(|dir| detect_kind(&dir, request.source).ok())
+            .is_none_or(|kind| kind == SourceKind::Helm)
     }
 
     fn render_uncached(&self, request: &RenderRequest<'_>) -> Result<Vec<Manifest>, RenderError> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use common::{fixture, spec};
 use driftless_render::{
-    CacheStats, HelmCommand, KustomizeCommand, RenderCache, RenderRequest, Renderer,
+    CacheStats, HelmCommand, KustomizeCommand, Release, RenderCache, RenderRequest, Renderer,
 };
 
 fn cached_renderer() -> Renderer {
@@ -97,4 +97,23 @@ fn renderer_can_be_shared_between_threads() {
     let stats = renderer.cache().unwrap().stats();
     assert_eq!(stats.hits + stats.misses, 4);
     assert_eq!(stats.entries, 1);
+}
+
+#[test]
+fn applications_that_differ_only_in_release_share_the_render_of_a_plain_directory() {
+    let renderer = cached_renderer();
+    let checkout = fixture("kustomize");
+    let source = spec("overlays/prod");
+    for name in ["shop", "shop-eu", "shop-us"] {
+        let request = RenderRequest {
+            release: Release {
+                name,
+                namespace: name,
+            },
+            ..RenderRequest::new(&checkout, "c1", &source)
+        };
+        renderer.render(&request).unwrap();
+    }
+    let stats = renderer.cache().unwrap().stats();
+    assert_eq!((stats.misses, stats.hits, stats.entries), (1, 2, 1));
 }
