@@ -131,6 +131,9 @@ pub struct SourceStats {
     pub checkouts: AtomicU64,
 }
 
+/// The last listing of each (repository id, query), and when it was made.
+type RecentListings = HashMap<(String, RefQuery), (Instant, Arc<RefList>)>;
+
 /// Git sources for every Application: share one behind an `Arc`. Concurrent requests for the
 /// same refs of a repository share one listing; concurrent checkouts of the same commit share
 /// one fetch; fetches into one repository's mirror run one at a time.
@@ -138,6 +141,8 @@ pub struct Source {
     config: SourceConfig,
     cache: Arc<ArtifactCache>,
     listings: SingleFlight<(String, RefQuery), Result<Arc<RefList>, GitError>>,
+    /// The last listing of each repository and query, and when it was made.
+    recent: Mutex<RecentListings>,
     checkouts: SingleFlight<(String, ObjectId), Result<Artifact, SourceError>>,
     mirror_locks: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     scratch: PathBuf,
@@ -156,6 +161,7 @@ impl Source {
             config,
             cache,
             listings: SingleFlight::new(),
+            recent: Mutex::new(HashMap::new()),
             checkouts: SingleFlight::new(),
             mirror_locks: Mutex::new(HashMap::new()),
             stats: SourceStats::default(),
@@ -180,9 +186,22 @@ impl Source {
         repo: &Repository,
         target_revision: &str,
     ) -> Result<Commit, SourceError> {
+        self.resolve_within(repo, target_revision, Duration::ZERO)
+            .await
+    }
+
+    /// [`Source::resolve`], answered from a listing of the remote's refs made at most `max_age`
+    /// ago when there is one (a poll of many Applications on one repository lists it once);
+    /// `Duration::ZERO` always lists.
+    pub async fn resolve_within(
+        &self,
+        repo: &Repository,
+        target_revision: &str,
+        max_age: Duration,
+    ) -> Result<Commit, SourceError> {
         let revision = Revision::parse(target_revision)?;
         let refs = match revision.query() {
-            Some(query) => self.list_refs(repo, query).await?,
+            Some(query) => self.list_refs(repo, query, max_age).await?,
             None => Arc::new(RefList::default()),
         };
         if let Some((reference, id)) = revision.pick(&refs) {
@@ -230,7 +249,18 @@ impl Source {
         repo: &Repository,
         target_revision: &str,
     ) -> Result<(Commit, Artifact), SourceError> {
-        let commit = self.resolve(repo, target_revision).await?;
+        self.fetch_within(repo, target_revision, Duration::ZERO)
+            .await
+    }
+
+    /// [`Source::resolve_within`] then [`Source::checkout`].
+    pub async fn fetch_within(
+        &self,
+        repo: &Repository,
+        target_revision: &str,
+        max_age: Duration,
+    ) -> Result<(Commit, Artifact), SourceError> {
+        let commit = self.resolve_within(repo, target_revision, max_age).await?;
         let artifact = self.checkout(repo, &commit).await?;
         Ok((commit, artifact))
     }
@@ -239,16 +269,39 @@ impl Source {
         &self,
         repo: &Repository,
         query: RefQuery,
+        max_age: Duration,
     ) -> Result<Arc<RefList>, SourceError> {
         let key = (repo.url.id(), query.clone());
-        let listing = self.listings.run(key, || async {
+        if let Some(recent) = self.recent_listing(&key, max_age) {
+            return Ok(recent);
+        }
+        let listing = self.listings.run(key.clone(), || async {
             let started = Instant::now();
             self.stats.listings.fetch_add(1, Ordering::Relaxed);
             let output = self.remote(repo).run(Step::ListRefs, None, &query.ls_remote_args(repo.url.as_git_arg())).await?;
             tracing::debug!(repo = %repo.url, duration_ms = started.elapsed().as_millis() as u64, "listed refs");
             Ok(Arc::new(RefList::parse(&output)))
         });
-        Ok(listing.await?)
+        let refs = listing.await?;
+        self.recent_listings()
+            .insert(key, (Instant::now(), Arc::clone(&refs)));
+        Ok(refs)
+    }
+
+    /// The last listing under `key` when it is at most `max_age` old.
+    fn recent_listing(&self, key: &(String, RefQuery), max_age: Duration) -> Option<Arc<RefList>> {
+        if max_age.is_zero() {
+            return None;
+        }
+        let recent = self.recent_listings();
+        let (listed_at, refs) = recent.get(key)?;
+        (listed_at.elapsed() <= max_age).then(|| Arc::clone(refs))
+    }
+
+    fn recent_listings(&self) -> std::sync::MutexGuard<'_, RecentListings> {
+        self.recent
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     async fn resolve_abbreviated(
@@ -256,7 +309,7 @@ impl Source {
         repo: &Repository,
         prefix: &str,
     ) -> Result<Commit, SourceError> {
-        let refs = self.list_refs(repo, RefQuery::All).await?;
+        let refs = self.list_refs(repo, RefQuery::All, Duration::ZERO).await?;
         let lower = prefix.to_ascii_lowercase();
         let tips: BTreeSet<&ObjectId> = refs
             .iter()

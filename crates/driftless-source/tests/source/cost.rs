@@ -80,3 +80,25 @@ async fn a_new_commit_fetches_only_that_commit() {
         server.log()
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn polls_within_the_max_age_reuse_one_listing_and_a_fresh_resolve_lists_again() {
+    let upstream = Upstream::new();
+    let server = GitHttpServer::start(&upstream.root, Auth::default());
+    let (source, _dir) = source();
+    let repo = open_repo(&server.url("repo"));
+    let max_age = std::time::Duration::from_secs(60);
+    let first = source.resolve_within(&repo, "main", max_age).await.unwrap();
+    let second = source.resolve_within(&repo, "main", max_age).await.unwrap();
+    assert_eq!(first, second);
+    assert_eq!(server.count(Kind::LsRefs), 1, "{:?}", server.log());
+    source.resolve(&repo, "main").await.unwrap();
+    assert_eq!(
+        server.count(Kind::LsRefs),
+        2,
+        "a fresh resolve lists: {:?}",
+        server.log()
+    );
+    source.resolve_within(&repo, "main", max_age).await.unwrap();
+    assert_eq!(server.count(Kind::LsRefs), 2, "{:?}", server.log());
+}

@@ -4,7 +4,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use driftless_core::application::{Application, ApplicationStatus, Condition, SyncStatusCode};
 use driftless_core::health::HealthStatus;
@@ -23,7 +23,7 @@ use crate::sync::{rollback_request, Engine, SyncOutcome, SyncRequest};
 
 /// How often an Application waiting for its dependencies looks again, besides being woken
 /// when one becomes Ready.
-const DEPENDENCY_RECHECK: std::time::Duration = std::time::Duration::from_secs(30);
+const DEPENDENCY_RECHECK: Duration = Duration::from_secs(30);
 
 /// What every reconcile shares.
 pub struct Context {
@@ -107,7 +107,7 @@ async fn reconcile_app(
             return finish(ctx, app, memory, &outcome, interval).await;
         }
     };
-    let request = match request_for(app, memory, reasons) {
+    let request = match request_for(app, memory, reasons, interval) {
         Ok(request) => request,
         Err(message) => {
             let mut outcome = failed_outcome(message, true);
@@ -129,6 +129,7 @@ fn request_for(
     app: &Application,
     memory: &AppMemory,
     reasons: &BTreeSet<Trigger>,
+    interval: Duration,
 ) -> Result<SyncRequest, String> {
     let pending = app
         .operation
@@ -153,19 +154,35 @@ fn request_for(
     let automated = app.spec.sync_policy.automated.as_ref();
     let drift_only = reasons.iter().all(|r| *r == Trigger::Drift);
     let revision = memory.lock().revision.clone();
+    let refs_max_age = if reasons.iter().all(|r| *r == Trigger::Interval) {
+        poll_listing_max_age(interval)
+    } else {
+        Duration::ZERO
+    };
     Ok(match automated {
         Some(policy) if drift_only => SyncRequest {
             revision,
             dry_run: !policy.self_heal,
             ..SyncRequest::default()
         },
-        Some(_) => SyncRequest::default(),
+        Some(_) => SyncRequest {
+            refs_max_age,
+            ..SyncRequest::default()
+        },
         None => SyncRequest {
             dry_run: true,
             revision: if drift_only { revision } else { None },
+            refs_max_age,
             ..SyncRequest::default()
         },
     })
+}
+
+/// How old a listing of the remote's refs an interval poll may use: a tenth of the interval
+/// (the spread of the polls' jitter), at most 30 s. Webhooks, refreshes, changes and
+/// operations always list afresh.
+fn poll_listing_max_age(interval: Duration) -> Duration {
+    (interval / 10).min(Duration::from_secs(30))
 }
 
 /// Runs the sync with the Application's live cache, forwarding progress lines of an
@@ -264,7 +281,7 @@ async fn finish(
     app: &Application,
     memory: &Arc<AppMemory>,
     outcome: &SyncOutcome,
-    interval: std::time::Duration,
+    interval: Duration,
 ) -> (Action, &'static str) {
     let now = now_rfc3339();
     let times = Times {
@@ -469,7 +486,7 @@ async fn stall(
     message: String,
 ) -> Action {
     let outcome = failed_outcome(message, true);
-    let _ = finish(ctx, app, memory, &outcome, std::time::Duration::MAX).await;
+    let _ = finish(ctx, app, memory, &outcome, Duration::MAX).await;
     Action::AwaitChange
 }
 

@@ -136,6 +136,10 @@ pub struct SyncRequest {
     pub live_cache: Option<LiveCache>,
     /// Render this local directory as it is instead of fetching the source (diff previews).
     pub local: Option<PathBuf>,
+    /// The target revision may be resolved from a listing of the remote's refs made at most
+    /// this long ago (interval polls of many Applications on one repository share one);
+    /// zero always lists.
+    pub refs_max_age: Duration,
     /// Receives one line per step as a sync applies (`Sync wave 1 (2/3): applying`), so a
     /// watcher can show progress; a closed receiver is ignored.
     pub progress: Option<tokio::sync::mpsc::UnboundedSender<String>>,

@@ -92,6 +92,7 @@ impl Engine {
                     app,
                     source,
                     revision,
+                    request.refs_max_age,
                 )
                 .await?
             }

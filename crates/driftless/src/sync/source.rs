@@ -27,7 +27,8 @@ pub struct Rendered {
 }
 
 /// Resolves `revision` of `source` (credentials from the Secret its secretRef names, in the
-/// Application's namespace), checks it out and renders it.
+/// Application's namespace; refs listed at most `refs_max_age` ago may serve), checks it out
+/// and renders it.
 pub async fn fetch_and_render(
     git: &Source,
     renderer: &Arc<Renderer>,
@@ -35,11 +36,12 @@ pub async fn fetch_and_render(
     app: &Application,
     source: &SourceSpec,
     revision: &str,
+    refs_max_age: std::time::Duration,
 ) -> Result<Rendered, SyncError> {
     let repo = repository(client, app, source, revision).await?;
     let started = std::time::Instant::now();
     let (commit, artifact) = git
-        .fetch(&repo, revision)
+        .fetch_within(&repo, revision, refs_max_age)
         .await
         .map_err(|e| SyncError::Source {
             repo: source.repo_url.clone(),
