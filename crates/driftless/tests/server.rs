@@ -896,3 +896,38 @@ async fn read_until(stream: &mut tokio::net::TcpStream, needle: &str) -> String 
     }
     text
 }
+
+#[tokio::test]
+async fn a_push_to_one_branch_leaves_applications_on_other_revisions_alone() {
+    let mut fixture = webhook_fixture().await;
+    fixture
+        .create_app_at("default", "shop-release", SHOP, "release")
+        .await;
+    fixture
+        .create_app_at("default", "shop-head", SHOP, "HEAD")
+        .await;
+    let signature = format!("sha256={}", sign(SECRET, GITHUB_PUSH));
+    let headers = vec![
+        ("x-github-event", "push".to_owned()),
+        ("x-hub-signature-256", signature),
+    ];
+    let answer = send(fixture.router(), delivery(&headers, GITHUB_PUSH)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.text);
+    assert_eq!(
+        answer.json(),
+        json!({"refreshed": ["default/shop", "default/shop-head", "team/shop-ssh"]})
+    );
+    fixture.drain_triggers();
+    let tag_push = GITHUB_PUSH.replace("refs/heads/main", "refs/tags/v1.0.0");
+    let signature = format!("sha256={}", sign(SECRET, &tag_push));
+    let headers = vec![
+        ("x-github-event", "push".to_owned()),
+        ("x-hub-signature-256", signature),
+    ];
+    let answer = send(fixture.router(), delivery(&headers, &tag_push)).await;
+    assert_eq!(
+        answer.json(),
+        json!({"refreshed": ["default/shop", "default/shop-head", "default/shop-release", "team/shop-ssh"]}),
+        "a tag push may move any revision"
+    );
+}

@@ -96,6 +96,19 @@ impl Fixture {
             .await
     }
 
+    /// Like [`Fixture::create_app`], tracking `revision` instead of `main`.
+    pub async fn create_app_at(
+        &self,
+        namespace: &str,
+        name: &str,
+        repo_url: &str,
+        revision: &str,
+    ) -> Application {
+        let mut value = app_value(namespace, name, repo_url, false);
+        value["spec"]["source"]["targetRevision"] = json!(revision);
+        self.create(value).await
+    }
+
     /// Like [`Fixture::create_app`], with automated sync on.
     pub async fn create_automated_app(
         &self,

@@ -1,8 +1,10 @@
 //! `POST /api/v1/webhook`: push notifications from GitHub, GitLab, Gitea/Forgejo and Bitbucket
 //! Cloud. A delivery is accepted only with a valid signature (or GitLab token) for the
 //! configured secret; a push then refreshes every Application whose `spec.source.repoURL` names
-//! the pushed repository (URLs compared after normalisation). Nothing else from the payload is
-//! used: a webhook never carries desired state.
+//! the pushed repository (URLs compared after normalisation) and whose target revision the
+//! push may have moved (a push to one branch leaves Applications on other branches, tags,
+//! ranges and commits alone). Nothing else from the payload is used: a webhook never carries
+//! desired state.
 
 pub mod payload;
 pub mod provider;
@@ -49,8 +51,8 @@ pub async fn receive(
         );
         return Ok(Json(json!({"refreshed": []})));
     }
-    let repositories = pushed_repositories(delivery.provider, &body)?;
-    let (refreshed, failed) = refresh_matching(&state, &repositories).await?;
+    let (repositories, pushed) = pushed_repositories(delivery.provider, &body)?;
+    let (refreshed, failed) = refresh_matching(&state, &repositories, &pushed).await?;
     tracing::info!(
         provider = delivery.provider.as_str(),
         refreshed = refreshed.len(),
@@ -89,8 +91,12 @@ fn authenticate(
     Ok(delivery)
 }
 
-/// The normalised URLs of the pushed repository; 400 when the payload names none.
-fn pushed_repositories(provider: Provider, body: &[u8]) -> Result<HashSet<String>, ApiError> {
+/// The normalised URLs of the pushed repository and what was pushed; 400 when the payload
+/// names no repository.
+fn pushed_repositories(
+    provider: Provider,
+    body: &[u8],
+) -> Result<(HashSet<String>, payload::Pushed), ApiError> {
     let payload: Value = serde_json::from_slice(body)
         .map_err(|_| ApiError::BadRequest("the webhook payload is not JSON".to_owned()))?;
     let urls: HashSet<String> = payload::repository_urls(provider, &payload)
@@ -103,14 +109,15 @@ fn pushed_repositories(provider: Provider, body: &[u8]) -> Result<HashSet<String
             provider.as_str()
         )));
     }
-    Ok(urls)
+    Ok((urls, payload::pushed(provider, &payload)))
 }
 
-/// Refreshes every Application of a pushed repository; the keys refreshed and those whose
-/// refresh could not be asked for, both sorted.
+/// Refreshes every Application of a pushed repository whose target revision the push may
+/// have moved; the keys refreshed and those whose refresh could not be asked for, both sorted.
 async fn refresh_matching(
     state: &ServerState,
     repositories: &HashSet<String>,
+    pushed: &payload::Pushed,
 ) -> Result<(Vec<String>, Vec<String>), ApiError> {
     let apps = Api::<Application>::all(state.hub.client().clone())
         .list(&ListParams::default())
@@ -119,6 +126,7 @@ async fn refresh_matching(
     let (mut refreshed, mut failed) = (Vec::new(), Vec::new());
     for app in apps.items.iter().filter(|app| {
         url::normalise(&app.spec.source.repo_url).is_some_and(|u| repositories.contains(&u))
+            && pushed.may_move(&app.spec.source.target_revision)
     }) {
         match state
             .hub

@@ -35,9 +35,112 @@ pub fn repository_urls(provider: Provider, payload: &Value) -> Vec<String> {
         .collect()
 }
 
+/// What a push moved, as far as the payload says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Pushed {
+    /// Only these branches.
+    Branches(Vec<String>),
+    /// Tags, or refs the payload does not name: every revision may have moved.
+    Anything,
+}
+
+impl Pushed {
+    /// True when an Application tracking `target_revision` may see a new commit: always for
+    /// `HEAD` (or none), tags and unknown refs; for a branch push, only the branch itself. A
+    /// branch push cannot move a tag, a semver range or a commit.
+    pub fn may_move(&self, target_revision: &str) -> bool {
+        let revision = target_revision.trim();
+        let revision = revision.strip_prefix("refs/heads/").unwrap_or(revision);
+        match self {
+            Pushed::Anything => true,
+            Pushed::Branches(branches) => {
+                revision.is_empty()
+                    || revision == "HEAD"
+                    || branches.iter().any(|branch| branch == revision)
+            }
+        }
+    }
+}
+
+/// What `payload` says was pushed: GitHub, GitLab and Gitea name one `ref`; Bitbucket lists
+/// `push.changes[].new` with a type and a name.
+pub fn pushed(provider: Provider, payload: &Value) -> Pushed {
+    let refs: Vec<String> = match provider {
+        Provider::Bitbucket => payload
+            .pointer("/push/changes")
+            .and_then(Value::as_array)
+            .map(|changes| {
+                changes
+                    .iter()
+                    .filter_map(|change| {
+                        let new = change.get("new")?;
+                        let name = new.get("name")?.as_str()?;
+                        match new.get("type")?.as_str()? {
+                            "branch" => Some(format!("refs/heads/{name}")),
+                            _ => Some(format!("refs/tags/{name}")),
+                        }
+                    })
+                    .collect()
+            })
+            .unwrap_or_default(),
+        _ => payload
+            .get("ref")
+            .and_then(Value::as_str)
+            .map(|r| vec![r.to_owned()])
+            .unwrap_or_default(),
+    };
+    let branches: Option<Vec<String>> = refs
+        .iter()
+        .map(|r| r.strip_prefix("refs/heads/").map(str::to_owned))
+        .collect();
+    match branches {
+        Some(branches) if !branches.is_empty() => Pushed::Branches(branches),
+        _ => Pushed::Anything,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_branch_push_moves_that_branch_and_head_only() {
+        let github = serde_json::json!({"ref": "refs/heads/main"});
+        let pushed = pushed(Provider::GitHub, &github);
+        assert_eq!(pushed, Pushed::Branches(vec!["main".to_owned()]));
+        for moved in ["main", "refs/heads/main", "HEAD", ""] {
+            assert!(pushed.may_move(moved), "{moved}");
+        }
+        for kept in ["release", "v1.2.0", ">=1.0.0", "4f1c0ffee"] {
+            assert!(!pushed.may_move(kept), "{kept}");
+        }
+    }
+
+    #[test]
+    fn tag_pushes_and_payloads_without_refs_may_move_anything() {
+        let tag = serde_json::json!({"ref": "refs/tags/v1.2.0"});
+        assert_eq!(pushed(Provider::Gitea, &tag), Pushed::Anything);
+        assert_eq!(
+            pushed(Provider::GitLab, &serde_json::json!({})),
+            Pushed::Anything
+        );
+        assert!(Pushed::Anything.may_move("release"));
+    }
+
+    #[test]
+    fn bitbucket_lists_its_changes() {
+        let payload = serde_json::json!({"push": {"changes": [
+            {"new": {"type": "branch", "name": "main"}},
+            {"new": {"type": "branch", "name": "dev"}}
+        ]}});
+        assert_eq!(
+            pushed(Provider::Bitbucket, &payload),
+            Pushed::Branches(vec!["main".to_owned(), "dev".to_owned()])
+        );
+        let tag =
+            serde_json::json!({"push": {"changes": [{"new": {"type": "tag", "name": "v1"}}]}});
+        assert_eq!(pushed(Provider::Bitbucket, &tag), Pushed::Anything);
+    }
 
     fn urls(provider: Provider, payload: &str) -> Vec<String> {
         repository_urls(provider, &serde_json::from_str(payload).unwrap())
