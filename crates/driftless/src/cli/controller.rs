@@ -97,8 +97,8 @@ fn parse_duration(text: &str) -> Result<Duration, String> {
 
 /// What an in-process controller needs, already decided by the caller.
 pub struct InProcess {
-    /// Client of the cluster that holds the Applications.
-    pub client: kube::Client,
+    /// kubeconfig of the cluster that holds the Applications.
+    pub kubeconfig: PathBuf,
     /// Where fetched repositories are cached.
     pub cache_dir: PathBuf,
     /// Address of the HTTP API.
@@ -159,9 +159,11 @@ const IN_PROCESS_SYSTEM_NAMESPACE: &str = "driftless";
 /// Starts a controller (leading at once, no election) and its HTTP server, with one admin
 /// token and the webhook secret.
 pub async fn start_in_process(options: InProcess) -> anyhow::Result<RunningController> {
+    let config = kube_config(Some(&options.kubeconfig)).await?;
+    let metrics = Arc::new(Metrics::new());
     let parts = Parts {
-        client: options.client,
-        metrics: Arc::new(Metrics::new()),
+        client: counted_client(config, &metrics)?,
+        metrics,
         cache_dir: options.cache_dir,
         namespace: None,
         concurrency: ControllerConfig::default().concurrency,

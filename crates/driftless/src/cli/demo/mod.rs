@@ -63,7 +63,7 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     } = setup::prepare(dir, args.cluster_listen).await?;
 
     let started = controller::start_in_process(InProcess {
-        client: cluster.client(),
+        kubeconfig: dir.kubeconfig(),
         cache_dir: dir.cache(),
         listen: args.listen,
         admin_token,
