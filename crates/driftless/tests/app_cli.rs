@@ -418,8 +418,9 @@ fn delete_with_cascade_deletes_the_objects_it_owns_last_first_then_the_applicati
     run.expect_code(0);
     assert_eq!(
         run.stdout,
-        "ConfigMap shop/settings: left in place (its tracking id does not name default/shop)\n\
-         ConfigMap shop/extra: deleted\n\
+        "ACTION    KIND        NAMESPACE   NAME       MESSAGE\n\
+         pruned    ConfigMap   shop        extra\n\
+         skipped   ConfigMap   shop        settings   its tracking id names another owner; left in place\n\
          application default/shop deleted\n"
     );
     assert!(cluster.find("configmap", "shop", "extra").is_none());

@@ -441,3 +441,45 @@ fn applications_in_one_cluster_deploy_to_another_registered_as_a_secret() {
         far.find("configmap", "shop", "settings").unwrap()["data"]["mode"] == "fast"
     });
 }
+
+#[test]
+fn deleting_an_application_deletes_its_objects_only_with_the_resources_finalizer() {
+    let (repo, sha) = shop_repo();
+    let cascading = App::new(&repo.url())
+        .automated(true)
+        .interval("1h")
+        .with_resources_finalizer();
+    let leaving = App::new(&repo.url())
+        .named("kept")
+        .into_namespace("kept")
+        .automated(true)
+        .interval("1h");
+    let cluster = setup(&cascading);
+    cluster.apply_application(&leaving);
+    let _controller = cluster.controller("main", &[]);
+    eventually("both are synced", || {
+        synced_at(&cluster, "shop", &sha) && synced_at(&cluster, "kept", &sha)
+    });
+    cluster.kubectl_ok(&[
+        "delete",
+        "application",
+        "shop",
+        "kept",
+        "-n",
+        "default",
+        "--wait=false",
+    ]);
+    eventually("the finalized Application and its objects are gone", || {
+        cluster.find("application", "default", "shop").is_none()
+            && cluster.find("configmap", "shop", "settings").is_none()
+            && cluster.find("deployment", "shop", "web").is_none()
+    });
+    assert!(cluster.find("application", "default", "kept").is_none());
+    assert!(
+        cluster.find("configmap", "kept", "settings").is_some(),
+        "without the finalizer the objects stay"
+    );
+    assert!(events_of(&cluster, "shop")
+        .iter()
+        .any(|(reason, message)| reason == "Deleted" && message.contains("pruned")));
+}

@@ -5,6 +5,7 @@
 
 mod drift;
 pub mod events;
+pub mod finalizer;
 pub mod hub;
 pub mod leader;
 mod memory;

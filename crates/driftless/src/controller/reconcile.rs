@@ -12,6 +12,7 @@ use driftless_core::tracking::app_label_value;
 
 use super::drift::DriftWatches;
 use super::events::{self, AppEvent};
+use super::finalizer;
 use super::hub::{Hub, Trigger};
 use super::memory::{is_ready, AppMemory};
 use super::policy::{interval_with_jitter, retry_delay, Action};
@@ -83,6 +84,9 @@ async fn reconcile_app(
     memory: &Arc<AppMemory>,
     reasons: &BTreeSet<Trigger>,
 ) -> (Action, &'static str) {
+    if app.metadata.deletion_timestamp.is_some() {
+        return (finalize(ctx, app).await, "deleting");
+    }
     if app.spec.suspend {
         return (Action::AwaitChange, "suspended");
     }
@@ -120,6 +124,57 @@ async fn reconcile_app(
         follow(ctx, app, memory, &destination, &outcome);
     }
     finish(ctx, app, memory, &outcome, interval).await
+}
+
+/// How long a deleting Application whose objects could not all be deleted waits to try again.
+const DELETION_RETRY: Duration = Duration::from_secs(10);
+
+/// A deleting Application: with the resources finalizer, deletes the objects it manages and
+/// then removes the finalizer (the Application goes); without it, nothing.
+async fn finalize(ctx: &Context, app: &Application) -> Action {
+    if !finalizer::has_resources_finalizer(app) {
+        return Action::AwaitChange;
+    }
+    let deleted = match ctx.hub.destinations().destination_for(app).await {
+        Ok(destination) => destination
+            .engine
+            .delete_managed(app)
+            .await
+            .map_err(|e| e.to_string()),
+        Err(error) => Err(error.to_string()),
+    };
+    let failure = match &deleted {
+        Ok(changes) if !changes.has_failures() => None,
+        Ok(changes) => Some(
+            changes
+                .entries
+                .iter()
+                .filter(|e| e.action == driftless_core::Action::Failed)
+                .map(|e| format!("{}: {}", e.object, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        Err(error) => Some(error.clone()),
+    };
+    let event = match (&failure, &deleted) {
+        (Some(failure), _) => AppEvent::new(app, "DeletionFailed", true, "", failure),
+        (None, Ok(changes)) => AppEvent::new(app, "Deleted", false, "", &changes.summary()),
+        (None, Err(_)) => return Action::Requeue(DELETION_RETRY, Trigger::Retry),
+    };
+    if let Err(error) = events::record(ctx.hub.client(), app, &event).await {
+        tracing::warn!(app = %app.key(), %error, "recording the Kubernetes Event failed");
+    }
+    ctx.hub.publish(event);
+    if failure.is_some() {
+        return Action::Requeue(DELETION_RETRY, Trigger::Retry);
+    }
+    match finalizer::remove_resources_finalizers(ctx.hub.client(), app).await {
+        Ok(()) => Action::AwaitChange,
+        Err(error) => {
+            tracing::warn!(app = %app.key(), %error, "removing the resources finalizer failed");
+            Action::Requeue(DELETION_RETRY, Trigger::Retry)
+        }
+    }
 }
 
 /// The request this reconcile makes: the Application's operation when it has one; otherwise

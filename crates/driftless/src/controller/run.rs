@@ -177,13 +177,14 @@ fn application_seen(ctx: &Context, queue: &mut WorkQueue, seen: Seen) {
     }
 }
 
-/// True for a new Application, a changed spec (generation), labels or annotations, or a new
-/// operation or refresh request; false for a change of status only (our own writes).
+/// True for a new Application, a changed spec (generation), a deletion, or a new operation or
+/// refresh request; false for a change of status only (our own writes).
 fn wants_reconcile(previous: Option<&Application>, app: &Application) -> bool {
     let Some(previous) = previous else {
         return true;
     };
     previous.metadata.generation != app.metadata.generation
+        || previous.metadata.deletion_timestamp != app.metadata.deletion_timestamp
         || previous.operation != app.operation
         || (wants_refresh(app) && previous.metadata.annotations != app.metadata.annotations)
         || previous.spec != app.spec

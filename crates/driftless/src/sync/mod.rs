@@ -2,6 +2,7 @@
 //! the cluster (dry-run first, apply nothing if any fails), apply what differs phase by phase and
 //! wave by wave, waiting for health between waves, run hooks, prune last, and report a ChangeSet.
 
+mod cascade;
 mod desired;
 mod execute;
 pub mod heal;

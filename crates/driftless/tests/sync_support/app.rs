@@ -22,6 +22,7 @@ pub struct App {
     secret_ref: Option<String>,
     retry: Option<(i64, String)>,
     cluster: Option<String>,
+    finalizer: bool,
 }
 
 impl App {
@@ -43,7 +44,14 @@ impl App {
             secret_ref: None,
             retry: None,
             cluster: None,
+            finalizer: false,
         }
+    }
+
+    /// Adds the resources finalizer: the objects go with the Application.
+    pub fn with_resources_finalizer(mut self) -> App {
+        self.finalizer = true;
+        self
     }
 
     /// Deploys to the registered cluster `name` (spec.destination.name).
@@ -157,6 +165,13 @@ impl App {
             text.push_str(&format!(
                 "    retry: {{limit: {limit}, backoff: {{duration: {duration}, factor: 2}}}}\n"
             ));
+        }
+        if self.finalizer {
+            text = text.replacen(
+                "  namespace: default\n",
+                "  namespace: default\n  finalizers: [driftless.dev/resources-finalizer]\n",
+                1,
+            );
         }
         if let Some(cluster) = &self.cluster {
             text = text.replacen(

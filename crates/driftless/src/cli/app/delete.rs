@@ -3,14 +3,14 @@
 
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::Args;
-use driftless::cluster::Deleted;
+use driftless::controller::finalizer::has_resources_finalizer;
 use driftless_core::application::Application;
-use driftless_core::tracking::is_owned_by;
-use kube::api::{Api, DeleteParams, PropagationPolicy};
+use kube::api::{Api, DeleteParams};
 
-use super::{Ctx, Target};
-use crate::cli::output::kind_label;
+use super::Ctx;
+use crate::cli::output::change_table;
 
 /// Flags of `app delete`.
 #[derive(Debug, Args)]
@@ -18,7 +18,8 @@ pub struct DeleteArgs {
     /// The Application: NAME or NAMESPACE/NAME.
     app: String,
     /// First delete the objects the Application manages (those of status.inventory whose
-    /// tracking annotation names it); without it they are left in place.
+    /// tracking annotation names it); without it they are left in place, unless the
+    /// Application carries the resources finalizer, when the controller deletes them.
     #[arg(long)]
     cascade: bool,
 }
@@ -45,6 +46,10 @@ pub async fn run(ctx: &Ctx, args: &DeleteArgs) -> anyhow::Result<ExitCode> {
     }
     if args.cascade || inventory == 0 {
         println!("application {target} deleted");
+    } else if has_resources_finalizer(&app) {
+        println!(
+            "application {target} is being deleted; the controller deletes its {inventory} managed object(s) first (resources finalizer)"
+        );
     } else {
         println!(
             "application {target} deleted; its {inventory} managed object(s) were left in place"
@@ -53,54 +58,24 @@ pub async fn run(ctx: &Ctx, args: &DeleteArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Deletes the inventory's objects that carry `app`'s tracking id, last first, printing one line
-/// per object; stops at the first error so that the Application stays to try again.
+/// Deletes the inventory's objects that carry `app`'s tracking id, last first, and prints what
+/// happened to each as a ChangeSet table; fails, leaving the Application to try again, when any
+/// delete failed.
 async fn delete_managed(ctx: &Ctx, app: &Application) -> anyhow::Result<()> {
-    let inventory = app
-        .status
-        .as_ref()
-        .map(|s| s.inventory.clone())
-        .unwrap_or_default();
-    if inventory.is_empty() {
-        return Ok(());
-    }
-    let target = Target {
-        namespace: app.namespace().to_owned(),
-        name: app.name().to_owned(),
-    };
     let destinations = ctx.destinations()?;
     let engine = destinations.engine_for(app).await?;
-    let manager = engine.manager();
-    for object in inventory.iter().rev() {
-        let what = if object.namespace.is_empty() {
-            format!("{} {}", kind_label(object), object.name)
-        } else {
-            format!(
-                "{} {}/{}",
-                kind_label(object),
-                object.namespace,
-                object.name
-            )
-        };
-        let live = manager.get(object).await.map_err(|e| {
-            anyhow::Error::new(e).context(format!("deleting the objects of application {target}"))
-        })?;
-        match live {
-            None => println!("{what}: already gone"),
-            Some(live) if !is_owned_by(&live, &target.namespace, &target.name, object) => {
-                println!("{what}: left in place (its tracking id does not name {target})");
-            }
-            Some(_) => match manager
-                .delete(object, PropagationPolicy::Background)
-                .await
-                .map_err(|e| {
-                    anyhow::Error::new(e)
-                        .context(format!("deleting the objects of application {target}"))
-                })? {
-                Deleted::Gone => println!("{what}: deleted"),
-                Deleted::Pending => println!("{what}: deletion started"),
-            },
-        }
+    let changes = engine
+        .delete_managed(app)
+        .await
+        .with_context(|| format!("deleting the objects of application {}", app.key()))?;
+    if !changes.entries.is_empty() {
+        print!("{}", change_table(&changes.entries));
+    }
+    if changes.has_failures() {
+        anyhow::bail!(
+            "application {} kept: not every object it manages could be deleted",
+            app.key()
+        );
     }
     Ok(())
 }
