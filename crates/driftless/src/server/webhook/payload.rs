@@ -38,25 +38,37 @@ pub fn repository_urls(provider: Provider, payload: &Value) -> Vec<String> {
 /// What a push moved, as far as the payload says.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Pushed {
-    /// Only these branches.
-    Branches(Vec<String>),
+    /// Only these branches; the repository's default branch (what `HEAD` follows) when the
+    /// payload names it.
+    Branches {
+        /// The branches pushed.
+        branches: Vec<String>,
+        /// The repository's default branch, when known.
+        default_branch: Option<String>,
+    },
     /// Tags, or refs the payload does not name: every revision may have moved.
     Anything,
 }
 
 impl Pushed {
     /// True when an Application tracking `target_revision` may see a new commit: always for
-    /// `HEAD` (or none), tags and unknown refs; for a branch push, only the branch itself. A
-    /// branch push cannot move a tag, a semver range or a commit.
+    /// tags and unknown refs; for a branch push, the branch itself, and `HEAD` (or none) when
+    /// the pushed branch is the default one or the default is not known. A branch push cannot
+    /// move a tag, a semver range or a commit.
     pub fn may_move(&self, target_revision: &str) -> bool {
         let revision = target_revision.trim();
         let revision = revision.strip_prefix("refs/heads/").unwrap_or(revision);
         match self {
             Pushed::Anything => true,
-            Pushed::Branches(branches) => {
-                revision.is_empty()
-                    || revision == "HEAD"
-                    || branches.iter().any(|branch| branch == revision)
+            Pushed::Branches {
+                branches,
+                default_branch,
+            } => {
+                let pushed = |name: &str| branches.iter().any(|branch| branch == name);
+                match revision {
+                    "" | "HEAD" => default_branch.as_deref().is_none_or(pushed),
+                    branch => pushed(branch),
+                }
             }
         }
     }
@@ -93,8 +105,16 @@ pub fn pushed(provider: Provider, payload: &Value) -> Pushed {
         .iter()
         .map(|r| r.strip_prefix("refs/heads/").map(str::to_owned))
         .collect();
+    let default_branch = ["/repository/default_branch", "/project/default_branch"]
+        .iter()
+        .find_map(|pointer| payload.pointer(pointer)?.as_str())
+        .filter(|branch| !branch.is_empty())
+        .map(str::to_owned);
     match branches {
-        Some(branches) if !branches.is_empty() => Pushed::Branches(branches),
+        Some(branches) if !branches.is_empty() => Pushed::Branches {
+            branches,
+            default_branch,
+        },
         _ => Pushed::Anything,
     }
 }
@@ -107,13 +127,31 @@ mod tests {
     fn a_branch_push_moves_that_branch_and_head_only() {
         let github = serde_json::json!({"ref": "refs/heads/main"});
         let pushed = pushed(Provider::GitHub, &github);
-        assert_eq!(pushed, Pushed::Branches(vec!["main".to_owned()]));
+        assert_eq!(
+            pushed,
+            Pushed::Branches {
+                branches: vec!["main".to_owned()],
+                default_branch: None
+            }
+        );
         for moved in ["main", "refs/heads/main", "HEAD", ""] {
             assert!(pushed.may_move(moved), "{moved}");
         }
         for kept in ["release", "v1.2.0", ">=1.0.0", "4f1c0ffee"] {
             assert!(!pushed.may_move(kept), "{kept}");
         }
+    }
+
+    #[test]
+    fn head_follows_the_default_branch_when_the_payload_names_it() {
+        let feature = serde_json::json!({"ref": "refs/heads/feature",
+            "repository": {"default_branch": "main"}});
+        let pushed_feature = pushed(Provider::GitHub, &feature);
+        assert!(!pushed_feature.may_move("HEAD") && !pushed_feature.may_move(""));
+        assert!(pushed_feature.may_move("feature"));
+        let main = serde_json::json!({"ref": "refs/heads/main",
+            "project": {"default_branch": "main"}});
+        assert!(pushed(Provider::GitLab, &main).may_move("HEAD"));
     }
 
     #[test]
@@ -135,7 +173,10 @@ mod tests {
         ]}});
         assert_eq!(
             pushed(Provider::Bitbucket, &payload),
-            Pushed::Branches(vec!["main".to_owned(), "dev".to_owned()])
+            Pushed::Branches {
+                branches: vec!["main".to_owned(), "dev".to_owned()],
+                default_branch: None
+            }
         );
         let tag =
             serde_json::json!({"push": {"changes": [{"new": {"type": "tag", "name": "v1"}}]}});
