@@ -336,6 +336,35 @@ mod tests {
         )
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever a cluster Secret holds, reading it never panics, and a refusal never
+        /// quotes the token planted in it.
+        #[test]
+        fn any_cluster_secret_is_read_without_panic_or_echo(
+            config in proptest::option::of(proptest::string::string_regex(
+                r#"\{("bearerToken": "s3cr3t-token-value", )?("tlsClientConfig": \{("caData": "[A-Za-z0-9=]{0,8}")?\})?[ -~]{0,12}\}?"#
+            ).unwrap()),
+            kubeconfig in proptest::option::of(proptest::string::string_regex(
+                r#"(apiVersion: v1\n)?(current-context: [a-z]{0,3}\n)?(users:\n- name: b\n  user:\n    token: s3cr3t-token-value\n)?[ -~\n]{0,40}"#
+            ).unwrap()),
+            server in "[ -~]{0,30}",
+        ) {
+            let mut data = vec![("name", "far".to_owned()), ("server", server)];
+            if let Some(config) = config {
+                data.push(("config", config));
+            }
+            if let Some(kubeconfig) = kubeconfig {
+                data.push(("kubeconfig", kubeconfig));
+            }
+            let data: Vec<(&str, &str)> = data.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            if let Err(error) = parse(&secret("far", &data)) {
+                proptest::prop_assert!(!error.to_string().contains(TOKEN), "{error}");
+            }
+        }
+    }
+
     fn invalid_field(error: DestinationError) -> String {
         match error {
             DestinationError::InvalidSecret { field, .. } => field,
