@@ -483,3 +483,14 @@ fn deleting_an_application_deletes_its_objects_only_with_the_resources_finalizer
         .iter()
         .any(|(reason, message)| reason == "Deleted" && message.contains("pruned")));
 }
+
+#[test]
+fn without_the_application_crd_the_controller_says_how_to_install_it() {
+    let cluster = Cluster::start();
+    let run = cluster.driftless(&["controller", "--listen", "127.0.0.1:0"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.stderr,
+        "error: the Application CRD is not installed in this cluster (run `driftless crd | kubectl apply -f -`)\n"
+    );
+}

@@ -19,6 +19,7 @@ use driftless_source::{Source, SourceConfig};
 use tokio::sync::{oneshot, watch};
 use tokio::task::JoinHandle;
 
+use super::app::{crd_missing, NO_CRD};
 use super::app_file::kube_config;
 use super::signals::StopSignals;
 
@@ -190,6 +191,9 @@ pub async fn run(args: ControllerArgs) -> anyhow::Result<()> {
     let config = kube_config(args.kubeconfig.as_deref()).await?;
     let metrics = Arc::new(Metrics::new());
     let client = counted_client(config, &metrics)?;
+    if crd_missing(&client).await {
+        anyhow::bail!(NO_CRD);
+    }
     let elector = args
         .leader_elect
         .then(|| lease_elector(&client, &args))

@@ -41,7 +41,7 @@ Exit codes:
   3  --wait timed out before the operation finished";
 
 /// The sentence that tells a user how to install the missing CRD.
-const NO_CRD: &str = "the Application CRD is not installed in this cluster \
+pub(super) const NO_CRD: &str = "the Application CRD is not installed in this cluster \
                       (run `driftless crd | kubectl apply -f -`)";
 
 /// Flags of `driftless app`.
@@ -263,7 +263,7 @@ fn validate_name(what: &str, value: &str) -> anyhow::Result<()> {
 }
 
 /// True when the API serves no Application resource (the CRD is not installed).
-async fn crd_missing(client: &Client) -> bool {
+pub(super) async fn crd_missing(client: &Client) -> bool {
     match client
         .list_api_group_resources(&format!("{GROUP}/{VERSION}"))
         .await
