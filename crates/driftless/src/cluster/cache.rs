@@ -12,7 +12,7 @@ use super::keys::{key, Key, KindKey};
 
 #[derive(Default)]
 struct Inner {
-    objects: HashMap<Key, Value>,
+    objects: HashMap<Key, Arc<Value>>,
     synced: HashSet<KindKey>,
 }
 
@@ -50,7 +50,7 @@ impl LiveCache {
 
     /// Records an added or modified object.
     pub fn upsert(&self, object: &ObjectRef, value: Value) {
-        self.lock().objects.insert(key(object), value);
+        self.lock().objects.insert(key(object), Arc::new(value));
     }
 
     /// Records a deleted object.
@@ -73,8 +73,9 @@ impl LiveCache {
             .map(str::to_owned)
     }
 
-    /// The cached objects of `kind` when its watch has listed them, `None` otherwise.
-    pub fn objects_of(&self, kind: &KindKey) -> Option<Vec<Value>> {
+    /// The cached objects of `kind` when its watch has listed them, `None` otherwise (shared,
+    /// not copied).
+    pub fn objects_of(&self, kind: &KindKey) -> Option<Vec<Arc<Value>>> {
         let inner = self.lock();
         if !inner.synced.contains(kind) {
             return None;
@@ -83,7 +84,7 @@ impl LiveCache {
             .objects
             .iter()
             .filter(|((group, k, _, _), _)| group == &kind.0 && k == &kind.2)
-            .map(|(_, value)| value.clone())
+            .map(|(_, value)| Arc::clone(value))
             .collect();
         Some(objects)
     }

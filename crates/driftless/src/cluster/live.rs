@@ -2,6 +2,7 @@
 //! namespace LIST) for desired objects that do not carry the label yet.
 
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 
 use driftless_core::ObjectRef;
 use serde_json::Value;
@@ -13,20 +14,25 @@ use super::{ClusterError, ResourceManager};
 /// Above this many unlabelled objects of one kind in one namespace, one LIST replaces the GETs.
 const GETS_BEFORE_LIST: usize = 8;
 
-/// Live objects by key.
+/// Live objects by key, shared with the watch-fed cache they may come from (never copied).
 #[derive(Debug, Default, Clone)]
 pub struct Live {
-    objects: HashMap<Key, Value>,
+    objects: HashMap<Key, Arc<Value>>,
 }
 
 impl Live {
     /// The live object of `object`, if it exists.
     pub fn get(&self, object: &ObjectRef) -> Option<&Value> {
-        self.objects.get(&key(object))
+        self.objects.get(&key(object)).map(Arc::as_ref)
     }
 
     /// Records `value` as the live state of `object` (after an apply), or forgets it (`None`).
     pub fn set(&mut self, object: &ObjectRef, value: Option<Value>) {
+        self.set_shared(object, value.map(Arc::new));
+    }
+
+    /// Like [`Live::set`], for a value shared with a cache.
+    pub fn set_shared(&mut self, object: &ObjectRef, value: Option<Arc<Value>>) {
         match value {
             Some(value) => self.objects.insert(key(object), value),
             None => self.objects.remove(&key(object)),
@@ -68,13 +74,18 @@ impl ResourceManager {
             let Ok(resolved) = self.resolve(objects[0]).await else {
                 continue;
             };
-            let labelled = match cache.and_then(|c| c.objects_of(kind)) {
+            let labelled: Vec<Arc<Value>> = match cache.and_then(|c| c.objects_of(kind)) {
                 Some(cached) => cached,
-                None => self.list(&resolved, "", label_selector).await?,
+                None => self
+                    .list(&resolved, "", label_selector)
+                    .await?
+                    .into_iter()
+                    .map(Arc::new)
+                    .collect(),
             };
             for value in labelled {
                 if let Ok(found) = ObjectRef::from_object(&value) {
-                    live.set(&found, Some(value));
+                    live.set_shared(&found, Some(value));
                 }
             }
             let missing: Vec<&ObjectRef> = objects
